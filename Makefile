@@ -1,0 +1,56 @@
+# elasticpool — see README.md. `make run` and `make test` work on a fresh machine.
+SHELL := /bin/bash
+GO ?= go
+# Packages run in parallel, each against its own cloned database.
+GOTEST_FLAGS ?= -count=1 -p 4 -timeout 20m
+BIN := bin
+
+.PHONY: run test test-go test-ui test-e2e services build web migrate seed-demo lint fmt vet clean
+
+## run: the whole system locally (all functions in one process, the UI, local Postgres and Redis)
+run: services web
+	$(GO) run ./cmd/elasticpool run
+
+## test: every test (Go, UI component tests, browser end-to-end)
+test: services lint test-go test-ui test-e2e
+
+## services: make Postgres and Redis available on loopback
+services:
+	@bash scripts/services.sh
+
+## test-go: Go tests against the real Postgres and Redis
+test-go: services
+	$(GO) test $(GOTEST_FLAGS) ./...
+
+## test-ui: front-end component tests (Vitest)
+test-ui:
+	@if [ -f web/package.json ]; then $(MAKE) -C web test; else echo "test-ui: no web/ yet"; fi
+
+## test-e2e: browser tests (Chromium via playwright-core) against a running local stack
+test-e2e:
+	@if [ -f web/package.json ]; then $(MAKE) -C web e2e; else echo "test-e2e: no web/ yet"; fi
+
+## web: build the UI into web/dist (skipped when up to date)
+web:
+	@if [ -f web/package.json ]; then $(MAKE) -C web build; fi
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags="-s -w" -o $(BIN)/ ./cmd/... ./functions/*/cmd
+
+migrate: services
+	$(GO) run ./cmd/elasticpool migrate
+
+seed-demo: services
+	$(GO) run ./cmd/elasticpool seed-demo
+
+lint: vet
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+clean:
+	rm -rf $(BIN) web/dist

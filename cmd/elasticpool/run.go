@@ -1,0 +1,108 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/elasticpool/elasticpool/functions/orders"
+	"github.com/elasticpool/elasticpool/shared/auth"
+	"github.com/elasticpool/elasticpool/shared/config"
+	"github.com/elasticpool/elasticpool/shared/postgres"
+)
+
+// Config is everything the all-in-one process reads.
+type Config struct {
+	config.Base
+	DB     config.Database
+	Redis  config.Redis
+	Events config.Events
+	Auth   config.Auth
+	Secret config.Secrets
+	UI     config.UI
+}
+
+func loadConfig(ctx context.Context) (*Config, error) {
+	var cfg Config
+	if err := config.Load(ctx, &cfg); err != nil {
+		return nil, err
+	}
+	if err := config.CheckProduction(cfg.Base, &cfg.Auth, &cfg.Secret); err != nil {
+		return nil, err
+	}
+	return &cfg, nil
+}
+
+func migrate(ctx context.Context) error {
+	cfg, err := loadConfig(ctx)
+	if err != nil {
+		return err
+	}
+	if err := postgres.MigrateURL(ctx, cfg.DB.URL); err != nil {
+		return err
+	}
+	slog.Info("migrations applied")
+	return nil
+}
+
+func run(ctx context.Context) error {
+	cfg, err := loadConfig(ctx)
+	if err != nil {
+		return err
+	}
+	loc, err := cfg.Location()
+	if err != nil {
+		return err
+	}
+	if err := postgres.MigrateURL(ctx, cfg.DB.URL); err != nil {
+		return err
+	}
+	db, err := postgres.Open(ctx, cfg.DB.URL, cfg.DB.MaxConns)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	ropt, err := redis.ParseURL(cfg.Redis.URL)
+	if err != nil {
+		return fmt.Errorf("REDIS_URL: %w", err)
+	}
+	rdb := redis.NewClient(ropt)
+	defer rdb.Close()
+	authn, err := auth.New(cfg.Auth.Tokens, cfg.Auth.ProxyHeader, cfg.Auth.ProxyRoleHeader)
+	if err != nil {
+		return err
+	}
+
+	api := orders.New(orders.Deps{DB: db, Redis: rdb, Auth: authn, Location: loc, StaticDir: cfg.UI.StaticDir})
+	mux := http.NewServeMux()
+	mux.Handle("/", api.Routes())
+
+	srv := &http.Server{Addr: ":" + cfg.Port, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	slog.Info("elasticpool is serving", "addr", "http://localhost:"+cfg.Port, "ui", cfg.UI.StaticDir)
+	if !cfg.Production() && cfg.Auth.Tokens == "dev-admin-token-local-only=dev-admin:admin" {
+		slog.Info("local sign-in token (local only)", "token", config.DevToken)
+	}
+	select {
+	case err := <-errc:
+		if !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	case <-ctx.Done():
+	}
+	slog.Info("shutting down")
+	shutCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutCtx)
+}
+
+func seedDemo(ctx context.Context) error {
+	return errors.New("seed-demo: not built yet")
+}

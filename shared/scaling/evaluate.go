@@ -1,0 +1,364 @@
+package scaling
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Result is the outcome of evaluating one cluster+pool (history `result`).
+// The history's fifth value, `error`, belongs to the caller: Evaluate returns
+// an error instead.
+type Result string
+
+const (
+	ResultTriggered Result = "triggered"
+	ResultNotMet    Result = "not_met"
+	ResultCooldown  Result = "cooldown"
+	ResultNoData    Result = "no_data"
+)
+
+// Why a resource of a day could not be judged. Both make the day not met;
+// only NoUsage counts as missing data for no_data (see Evaluate).
+const (
+	UnjudgedZeroCapacity = "zero_capacity"
+	UnjudgedNoUsage      = "no_usage"
+)
+
+// LastOrder is the newest pool_entry/pool_exit order of the cluster+pool,
+// whatever its status (ignored and manual orders included, DESIGN §5.2):
+// the caller must not filter by status.
+type LastOrder struct {
+	ID          int64     `json:"id,omitempty"`
+	OrderNumber string    `json:"orderNumber,omitempty"`
+	Status      string    `json:"status,omitempty"`
+	CreatedAt   time.Time `json:"createdAt"`
+}
+
+// EvalInput is everything one evaluation of one cluster+pool reads.
+type EvalInput struct {
+	Strategy  Strategy
+	ClusterID int64
+	PoolID    int64
+	// At is T, the evaluation (ping) time; Location is the configured TIMEZONE
+	// that decides which calendar day T and the snapshots belong to.
+	At       time.Time
+	Location *time.Location
+	// LastOrder is nil when the pool never had a pool_entry/pool_exit order.
+	LastOrder *LastOrder
+	// Days are daily snapshots keyed by their day; any order, days outside
+	// the window are ignored, and of two rows for one day the later
+	// CapturedAt wins.
+	Days []DailySnapshot
+}
+
+// ResourceObservation is one resource on one day.
+type ResourceObservation struct {
+	Resource  Resource      `json:"resource"`
+	Type      ThresholdType `json:"type"`
+	Value     *int64        `json:"value"` // nil: usage not reported
+	Capacity  int64         `json:"capacity"`
+	Rate      *float64      `json:"rate"` // percent; nil when not computable
+	Threshold float64       `json:"threshold"`
+	Met       bool          `json:"met"`
+	Unjudged  string        `json:"unjudged,omitempty"` // UnjudgedZeroCapacity, UnjudgedNoUsage
+}
+
+// DayObservation is one day of the window.
+type DayObservation struct {
+	Date        Date                  `json:"date"`
+	HasSnapshot bool                  `json:"hasSnapshot"`
+	Resources   []ResourceObservation `json:"resources,omitempty"`
+	Met         bool                  `json:"met"`
+}
+
+// Evaluation is the outcome of one cluster+pool at T; it fills the history
+// row (result, streak_days, required_days, observed, thresholds, reason) and
+// the threshold.breached event.
+type Evaluation struct {
+	Result       Result `json:"result"`
+	StreakDays   int    `json:"streakDays"`
+	RequiredDays int    `json:"requiredDays"`
+	// The window: RequiredDays complete days, WindowEnd is the day before T.
+	WindowStart Date `json:"windowStart"`
+	WindowEnd   Date `json:"windowEnd"`
+	// Days is one entry per window day, oldest first; empty in cooldown
+	// (the pool is skipped, as DESIGN §5.2 says).
+	Days  []DayObservation `json:"days,omitempty"`
+	Rules []Rule           `json:"rules"`
+	// Counted is the resources "how many" must size for: AND all configured,
+	// OR those met on the window's last day (DESIGN §6). Empty in cooldown.
+	Counted []Resource `json:"counted,omitempty"`
+	// Last is the newest snapshot inside the window (nil: none).
+	Last           *DailySnapshot `json:"last,omitempty"`
+	CooldownUntil  *time.Time     `json:"cooldownUntil,omitempty"`
+	IdempotencyKey string         `json:"idempotencyKey"`
+	Reason         string         `json:"reason"`
+}
+
+// LastDay is the window's last day (the day before T), nil in cooldown.
+func (e Evaluation) LastDay() *DayObservation {
+	if len(e.Days) == 0 {
+		return nil
+	}
+	return &e.Days[len(e.Days)-1]
+}
+
+// IdempotencyKey is `{strategyId}:{clusterId}:{poolId}:{T's date}`, the date
+// of T in loc; it is the order's unique key and the random selection seed.
+func IdempotencyKey(strategyID, clusterID, poolID int64, at time.Time, loc *time.Location) string {
+	return fmt.Sprintf("%d:%d:%d:%s", strategyID, clusterID, poolID, DateOf(at.In(loc)))
+}
+
+// ErrInvalidInput marks an input Evaluate or PlanDevices cannot work with
+// (the history records result `error`).
+var ErrInvalidInput = errors.New("scaling: invalid input")
+
+// Evaluate applies DESIGN §5 to one cluster+pool at T:
+//
+//  1. cooldown: T − LastOrder.CreatedAt < cooldownMinutes → cooldown;
+//  2. the window is D = max(1, ceil(durationMinutes/1440)) complete calendar
+//     days in Location ending the day before T;
+//  3. a day is met when rate > threshold (entry) or rate < threshold (exit)
+//     for all (AND) or any (OR) configured resources; a missing day, zero
+//     capacity or unreported usage is not met;
+//  4. the streak is the trailing run of met days; triggered iff streak ≥ D.
+//
+// no_data: no day of the window has a value the strategy reads (no snapshot,
+// or usage thresholds and usage never reported). Zero capacity is data: an
+// empty pool is a real state, reported as not_met.
+func Evaluate(in EvalInput) (Evaluation, error) {
+	if in.Location == nil {
+		return Evaluation{}, fmt.Errorf("%w: nil location", ErrInvalidInput)
+	}
+	if in.At.IsZero() {
+		return Evaluation{}, fmt.Errorf("%w: zero evaluation time", ErrInvalidInput)
+	}
+	if err := in.Strategy.Validate(); err != nil {
+		return Evaluation{}, fmt.Errorf("%w: %w", ErrInvalidInput, err)
+	}
+	s := in.Strategy
+	d := s.RequiredDays()
+	today := DateOf(in.At.In(in.Location))
+	ev := Evaluation{
+		RequiredDays:   d,
+		WindowStart:    today.AddDays(-d),
+		WindowEnd:      today.AddDays(-1),
+		Rules:          s.Rules(),
+		IdempotencyKey: IdempotencyKey(s.ID, in.ClusterID, in.PoolID, in.At, in.Location),
+	}
+
+	if lo := in.LastOrder; lo != nil {
+		cooldown := time.Duration(s.CooldownMinutes) * time.Minute
+		if in.At.Sub(lo.CreatedAt) < cooldown {
+			until := lo.CreatedAt.Add(cooldown)
+			ev.Result = ResultCooldown
+			ev.CooldownUntil = &until
+			ev.Reason = cooldownReason(until, lo, in.Location)
+			return ev, nil
+		}
+	}
+
+	byDay := make(map[Date]DailySnapshot, d)
+	for _, ds := range in.Days {
+		if ds.Day.Before(ev.WindowStart) || ev.WindowEnd.Before(ds.Day) {
+			continue
+		}
+		if old, ok := byDay[ds.Day]; ok && !old.CapturedAt.Before(ds.CapturedAt) {
+			continue
+		}
+		byDay[ds.Day] = ds
+	}
+
+	anyData := false
+	ev.Days = make([]DayObservation, d)
+	for i := range d {
+		day := ev.WindowStart.AddDays(i)
+		obs := DayObservation{Date: day}
+		if snap, ok := byDay[day]; ok {
+			obs.HasSnapshot = true
+			snapCopy := snap
+			ev.Last = &snapCopy
+			obs.Resources = observe(s, snap.Snapshot)
+			obs.Met = combine(s.Logic(), obs.Resources)
+			for _, r := range obs.Resources {
+				if r.Value != nil {
+					anyData = true
+				}
+			}
+		}
+		ev.Days[i] = obs
+	}
+	for i := d - 1; i >= 0 && ev.Days[i].Met; i-- {
+		ev.StreakDays++
+	}
+	ev.Counted = counted(s, ev.Days[d-1])
+
+	switch {
+	case !anyData:
+		ev.Result = ResultNoData
+		ev.Reason = noDataReason(ev)
+	case ev.StreakDays >= d:
+		ev.Result = ResultTriggered
+		ev.Reason = triggeredReason(s, ev)
+	default:
+		ev.Result = ResultNotMet
+		ev.Reason = notMetReason(s, ev)
+	}
+	return ev, nil
+}
+
+func observe(s Strategy, snap Snapshot) []ResourceObservation {
+	rules := s.Rules()
+	out := make([]ResourceObservation, 0, len(rules))
+	for _, rule := range rules {
+		o := ResourceObservation{
+			Resource:  rule.Resource,
+			Type:      rule.Type,
+			Capacity:  snap.Capacity(rule.Resource),
+			Threshold: rule.Threshold,
+		}
+		v, ok := snap.Value(rule.Resource, rule.Type)
+		switch {
+		case !ok:
+			o.Unjudged = UnjudgedNoUsage
+		case o.Capacity <= 0:
+			o.Value = &v
+			o.Unjudged = UnjudgedZeroCapacity
+		default:
+			o.Value = &v
+			r := rate(v, o.Capacity)
+			o.Rate = &r
+			if s.ThresholdTriggerAction == ActionPoolEntry {
+				o.Met = r > rule.Threshold
+			} else {
+				o.Met = r < rule.Threshold
+			}
+		}
+		out = append(out, o)
+	}
+	return out
+}
+
+func combine(logic Logic, rs []ResourceObservation) bool {
+	if len(rs) == 0 {
+		return false
+	}
+	if logic == LogicOR {
+		for _, r := range rs {
+			if r.Met {
+				return true
+			}
+		}
+		return false
+	}
+	for _, r := range rs {
+		if !r.Met {
+			return false
+		}
+	}
+	return true
+}
+
+func counted(s Strategy, last DayObservation) []Resource {
+	var out []Resource
+	if s.Logic() == LogicOR {
+		for _, r := range last.Resources {
+			if r.Met {
+				out = append(out, r.Resource)
+			}
+		}
+		return out
+	}
+	for _, r := range s.Rules() {
+		out = append(out, r.Resource)
+	}
+	return out
+}
+
+// --- reasons: one sentence an on-duty person understands ---
+
+const timeLayout = "2006-01-02 15:04"
+
+func cooldownReason(until time.Time, lo *LastOrder, loc *time.Location) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "in cooldown until %s (last order ", until.In(loc).Format(timeLayout))
+	if lo.OrderNumber != "" {
+		b.WriteString(lo.OrderNumber + " ")
+	}
+	b.WriteString(lo.CreatedAt.In(loc).Format(timeLayout))
+	if lo.Status != "" {
+		b.WriteString(", " + lo.Status)
+	}
+	b.WriteString(")")
+	return b.String()
+}
+
+func comparator(a Action) string {
+	if a == ActionPoolEntry {
+		return ">"
+	}
+	return "<"
+}
+
+func pct(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) + "%" }
+
+// phrase describes one resource on one day, e.g. "cpu allocated 91.2% > 80%".
+func phrase(a Action, o ResourceObservation) string {
+	switch o.Unjudged {
+	case UnjudgedNoUsage:
+		return fmt.Sprintf("%s usage not reported", o.Resource)
+	case UnjudgedZeroCapacity:
+		return fmt.Sprintf("%s capacity 0", o.Resource)
+	}
+	not := ""
+	if !o.Met {
+		not = "not "
+	}
+	return fmt.Sprintf("%s %s %.1f%% %s%s %s", o.Resource, o.Type, *o.Rate, not, comparator(a), pct(o.Threshold))
+}
+
+func triggeredReason(s Strategy, ev Evaluation) string {
+	var parts []string
+	for _, o := range ev.LastDay().Resources {
+		if o.Met {
+			parts = append(parts, phrase(s.ThresholdTriggerAction, o))
+		}
+	}
+	return fmt.Sprintf("%s for %d of %d days", strings.Join(parts, " and "), ev.StreakDays, ev.RequiredDays)
+}
+
+func notMetReason(s Strategy, ev Evaluation) string {
+	// The day that broke the streak: the newest day not met.
+	broken := ev.Days[len(ev.Days)-1-ev.StreakDays]
+	var what string
+	if !broken.HasSnapshot {
+		what = "no snapshot"
+	} else {
+		var parts []string
+		for _, o := range broken.Resources {
+			if !o.Met {
+				parts = append(parts, phrase(s.ThresholdTriggerAction, o))
+			}
+		}
+		what = strings.Join(parts, " and ")
+	}
+	return fmt.Sprintf("%s on %s; streak %d of %d days", what, broken.Date, ev.StreakDays, ev.RequiredDays)
+}
+
+func noDataReason(ev Evaluation) string {
+	span := "on " + ev.WindowEnd.String()
+	if ev.RequiredDays > 1 {
+		span = fmt.Sprintf("from %s to %s", ev.WindowStart, ev.WindowEnd)
+	}
+	if ev.Last == nil {
+		return "no snapshot " + span
+	}
+	var parts []string
+	for _, r := range ev.Rules {
+		parts = append(parts, fmt.Sprintf("%s usage", r.Resource))
+	}
+	return strings.Join(parts, " and ") + " not reported " + span
+}
