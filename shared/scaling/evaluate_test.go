@@ -321,8 +321,8 @@ func TestEvaluate(t *testing.T) {
 		{
 			name:     "New York fall back: cooldown over after 1440 real minutes",
 			strategy: cpuEntry(), at: time.Date(2026, 11, 1, 23, 30, 0, 0, ny), loc: ny,
-			lastOrder: &LastOrder{CreatedAt: time.Date(2026, 11, 1, 0, 30, 0, 0, ny)},
-			days:      []DailySnapshot{day("2026-10-29", 91, 0), day("2026-10-30", 91, 0), day("2026-10-31", 91, 0)},
+			lastOrder:  &LastOrder{CreatedAt: time.Date(2026, 11, 1, 0, 30, 0, 0, ny)},
+			days:       []DailySnapshot{day("2026-10-29", 91, 0), day("2026-10-30", 91, 0), day("2026-10-31", 91, 0)},
 			wantResult: ResultTriggered, wantStreak: 3, wantReq: 3, wantWindow: "2026-10-29..2026-10-31", wantMet: "YYY",
 			wantCounted: []Resource{CPU}, wantReason: "cpu allocated 91.0% > 80% for 3 of 3 days",
 		},

@@ -3,7 +3,9 @@ package scaling
 import (
 	"fmt"
 	"math"
+	"math/big"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -145,11 +147,14 @@ func resourceNeeds(s Strategy, snap Snapshot, counted []Resource) ([]ResourceNee
 			Value:    v,
 			Capacity: snap.Capacity(rule.Resource),
 		}
-		ideal := float64(v) * 100 / rule.Target // the capacity at which rate = target
+		// ideal is the capacity at which the rate equals the target, exact:
+		// float rounding at 1e12 bytes is worth hundreds of bytes.
+		ideal := idealCapacity(v, rule.Target)
+		capRat := new(big.Rat).SetInt64(n.Capacity)
 		if s.ThresholdTriggerAction == ActionPoolEntry {
-			n.Need = max(0, ceilTol(ideal-float64(n.Capacity)))
+			n.Need = max(0, ceilRat(new(big.Rat).Sub(ideal, capRat)))
 		} else {
-			n.Need = floorTol(float64(n.Capacity) - ideal)
+			n.Need = floorRat(new(big.Rat).Sub(capRat, ideal))
 		}
 		n.RateBefore = ratePtr(v, n.Capacity)
 		out = append(out, n)
@@ -323,14 +328,39 @@ func averageSize(r Resource, pool Pool, cs []Candidate) float64 {
 	return sum / float64(n)
 }
 
-// ceilTol and floorTol round a float computed from integers, ignoring the
-// last-ulp noise of the division (1e-9 relative: far below one device).
-func ceilTol(x float64) int64 {
-	return int64(math.Ceil(x - 1e-9*math.Max(1, math.Abs(x))))
+// idealCapacity is value × 100 / target as an exact rational. The target
+// is taken as the decimal the user typed (72.5, 33.3), not its binary float.
+func idealCapacity(value int64, target float64) *big.Rat {
+	t, ok := new(big.Rat).SetString(strconv.FormatFloat(target, 'f', -1, 64))
+	if !ok || t.Sign() <= 0 {
+		// Unreachable after Validate; keep the arithmetic total anyway.
+		return new(big.Rat).SetInt64(math.MaxInt64)
+	}
+	v := new(big.Rat).SetInt64(value)
+	v.Mul(v, big.NewRat(100, 1))
+	return v.Quo(v, t)
 }
 
-func floorTol(x float64) int64 {
-	return int64(math.Floor(x + 1e-9*math.Max(1, math.Abs(x))))
+func floorRat(x *big.Rat) int64 {
+	// big.Int.Div is Euclidean and a Rat's denominator is positive, so the
+	// quotient is the floor, negative values included.
+	return clampInt64(new(big.Int).Div(x.Num(), x.Denom()))
+}
+
+func ceilRat(x *big.Rat) int64 {
+	neg := new(big.Rat).Neg(x)
+	return -floorRat(neg)
+}
+
+func clampInt64(b *big.Int) int64 {
+	switch {
+	case b.IsInt64():
+		return b.Int64()
+	case b.Sign() > 0:
+		return math.MaxInt64
+	default:
+		return math.MinInt64 + 1 // +1: ceilRat negates it
+	}
 }
 
 func ratePtr(value, capacity int64) *float64 {
