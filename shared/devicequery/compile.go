@@ -21,17 +21,17 @@ const Alias = "d"
 // []string (text[] and jsonb[]), []int64 — all plain pgx v5 encodings.
 // An invalid template returns FieldErrors.
 func Compile(t Template, argStart int) (sql string, args []any, err error) {
-	if argStart < 1 {
-		return "", nil, errors.New("devicequery: argStart must be at least 1")
+	if argStart < 1 || argStart > maxParams {
+		return "", nil, errArgStart
 	}
 	var errs FieldErrors
 	p := analyze(t, &errs)
 	if len(errs) > 0 {
 		return "", nil, errs
 	}
-	c := compiler{next: argStart}
+	c := newCompiler(argStart, p.conds())
 	c.program(&p)
-	return c.b.String(), c.args, nil
+	return c.result()
 }
 
 // CompileAll compiles the AND of templates, e.g. a stored template and the
@@ -39,8 +39,8 @@ func Compile(t Template, argStart int) (sql string, args []any, err error) {
 // of them. Each template must be valid; error paths are prefixed with
 // templates[i]. At least one template is required.
 func CompileAll(argStart int, templates ...Template) (sql string, args []any, err error) {
-	if argStart < 1 {
-		return "", nil, errors.New("devicequery: argStart must be at least 1")
+	if argStart < 1 || argStart > maxParams {
+		return "", nil, errArgStart
 	}
 	if len(templates) == 0 {
 		return "", nil, errors.New("devicequery: CompileAll needs at least one template")
@@ -55,7 +55,11 @@ func CompileAll(argStart int, templates ...Template) (sql string, args []any, er
 	if len(all) > 0 {
 		return "", nil, all
 	}
-	c := compiler{next: argStart}
+	n := 0
+	for i := range progs {
+		n += progs[i].conds()
+	}
+	c := newCompiler(argStart, n)
 	if len(progs) > 1 {
 		c.b.WriteByte('(')
 	}
@@ -68,6 +72,18 @@ func CompileAll(argStart int, templates ...Template) (sql string, args []any, er
 	if len(progs) > 1 {
 		c.b.WriteByte(')')
 	}
+	return c.result()
+}
+
+// maxParams is the most parameters one Postgres statement can bind.
+const maxParams = 65535
+
+var errArgStart = errors.New("devicequery: argStart must be between 1 and 65535")
+
+func (c *compiler) result() (string, []any, error) {
+	if c.next-1 > maxParams {
+		return "", nil, errors.New("devicequery: more than 65535 query parameters")
+	}
 	return c.b.String(), c.args, nil
 }
 
@@ -75,6 +91,22 @@ type compiler struct {
 	b    strings.Builder
 	args []any
 	next int
+}
+
+// newCompiler sizes the buffers for n conditions (about one argument and
+// 40 bytes of SQL each) so building rarely reallocates.
+func newCompiler(argStart, n int) *compiler {
+	c := &compiler{next: argStart, args: make([]any, 0, n+n/4)}
+	c.b.Grow(16 + 40*n)
+	return c
+}
+
+func (p *program) conds() int {
+	n := 0
+	for i := range p.groups {
+		n += len(p.groups[i].conds)
+	}
+	return n
 }
 
 // param binds v to the next placeholder and writes "$n::typ".

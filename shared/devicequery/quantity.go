@@ -1,6 +1,7 @@
 package devicequery
 
 import (
+	"math"
 	"math/big"
 	"strconv"
 	"strings"
@@ -34,16 +35,20 @@ const quantityHelp = "must be an integer number of bytes or a quantity such as 5
 // digits[.digits]suffix whose value is a whole number of bytes that fits int64.
 func parseBytes(s string) (int64, string) {
 	s = strings.TrimSpace(s)
-	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-		return n, ""
-	}
-	num := s
-	factor := int64(1)
+	num, factor := s, int64(0)
 	for _, q := range quantitySuffixes {
 		if strings.HasSuffix(s, q.suffix) {
 			num, factor = s[:len(s)-len(q.suffix)], q.factor
 			break
 		}
+	}
+	if factor == 0 {
+		if n, msg := parseInt(s); msg == "" {
+			return n, ""
+		} else if strings.HasPrefix(msg, "integer out of range") {
+			return 0, msg
+		}
+		return 0, quantityHelp + ", got " + strconv.Quote(s)
 	}
 	intPart, frac, hasDot := strings.Cut(num, ".")
 	if intPart == "" || !allDigits(intPart) || hasDot && (frac == "" || !allDigits(frac)) {
@@ -52,7 +57,15 @@ func parseBytes(s string) (int64, string) {
 	if len(intPart) > 20 || len(frac) > 20 {
 		return 0, "quantity has too many digits: " + strconv.Quote(s)
 	}
-	// Exact rational arithmetic: validation only, never per row.
+	if !hasDot {
+		// The common case (512Gi) without big arithmetic.
+		n, err := strconv.ParseInt(intPart, 10, 64)
+		if err != nil || n > math.MaxInt64/factor {
+			return 0, "quantity out of range: " + strconv.Quote(s)
+		}
+		return n * factor, ""
+	}
+	// Exact rational arithmetic for fractions (1.5Gi): validation only, never per row.
 	v, ok := new(big.Int).SetString(intPart+frac, 10)
 	if !ok {
 		return 0, quantityHelp + ", got " + strconv.Quote(s)

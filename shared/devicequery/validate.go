@@ -82,22 +82,37 @@ func Validate(t Template) FieldErrors {
 	return errs
 }
 
-func checkLogic(s, path string, errs *FieldErrors) bool {
+// checkLogic reports whether s means OR; the path is only built for an error.
+func checkLogic(s string, gi int, errs *FieldErrors) bool {
 	switch s {
 	case "", LogicAnd:
 		return false
 	case LogicOr:
 		return true
 	}
+	path := "logic"
+	if gi >= 0 {
+		path = groupPath(gi) + ".logic"
+	}
 	errs.add(path, "must be AND or OR, got "+strconv.Quote(s))
 	return false
+}
+
+func groupPath(gi int) string { return "groups[" + strconv.Itoa(gi) + "]" }
+
+// blockLoc locates a block; paths are built only when there is an error, so
+// validating a good template allocates no strings.
+type blockLoc struct{ g, b int }
+
+func (l blockLoc) path(field string) string {
+	return groupPath(l.g) + ".blocks[" + strconv.Itoa(l.b) + "]." + field
 }
 
 // analyze validates t and returns its program; the program is only meaningful
 // when no error was added.
 func analyze(t Template, errs *FieldErrors) program {
 	var p program
-	p.or = checkLogic(t.Logic, "logic", errs)
+	p.or = checkLogic(t.Logic, -1, errs)
 	groups := t.Groups
 	switch {
 	case len(groups) == 0:
@@ -110,19 +125,18 @@ func analyze(t Template, errs *FieldErrors) program {
 	for gi := range groups {
 		g := &groups[gi]
 		gp := &p.groups[gi]
-		gpath := "groups[" + strconv.Itoa(gi) + "]"
-		gp.or = checkLogic(g.Logic, gpath+".logic", errs)
+		gp.or = checkLogic(g.Logic, gi, errs)
 		blocks := g.Blocks
 		switch {
 		case len(blocks) == 0:
-			errs.add(gpath+".blocks", "must not be empty: a group needs at least one block")
+			errs.add(groupPath(gi)+".blocks", "must not be empty: a group needs at least one block")
 		case len(blocks) > MaxBlocks:
-			errs.add(gpath+".blocks", "at most "+strconv.Itoa(MaxBlocks)+" blocks per group")
+			errs.add(groupPath(gi)+".blocks", "at most "+strconv.Itoa(MaxBlocks)+" blocks per group")
 			blocks = blocks[:MaxBlocks]
 		}
 		gp.conds = make([]cond, 0, len(blocks))
 		for bi := range blocks {
-			if c, ok := analyzeBlock(&blocks[bi], gpath+".blocks["+strconv.Itoa(bi)+"]", errs); ok {
+			if c, ok := analyzeBlock(&blocks[bi], blockLoc{gi, bi}, errs); ok {
 				gp.conds = append(gp.conds, c)
 			}
 		}
@@ -170,16 +184,13 @@ func taintOpAllowed(op opCode) bool {
 	return op == opEq || op == opNe || op == opExists || op == opNotExists
 }
 
-// analyzeBlock validates one block; path is like groups[0].blocks[1].
-func analyzeBlock(b *Block, path string, errs *FieldErrors) (cond, bool) {
+// analyzeBlock validates one block, reporting errors in field order: type,
+// key, op, value.
+func analyzeBlock(b *Block, loc blockLoc, errs *FieldErrors) (cond, bool) {
 	before := len(*errs)
 	c := cond{op: lookupOp(b.Op)}
 	opOK := c.op != opNone
-	if b.Op == "" {
-		errs.add(path+".op", "required: one of "+allOps)
-	} else if !opOK {
-		errs.add(path+".op", "unknown op "+strconv.Quote(b.Op)+"; want one of "+allOps)
-	}
+	opErr := "" // op known but not valid for the type or field
 	// valueOK: the type, field and op are known, so the value can be checked.
 	valueOK := false
 	switch b.Type {
@@ -188,65 +199,73 @@ func analyzeBlock(b *Block, path string, errs *FieldErrors) (cond, bool) {
 		c.field = lookupField(b.Key)
 		switch {
 		case b.Key == "":
-			errs.add(path+".key", "required: a device field, one of "+fieldNames())
+			errs.add(loc.path("key"), "required: a device field, one of "+fieldNames())
 		case c.field == nil:
-			errs.add(path+".key", "unknown device field "+strconv.Quote(b.Key)+"; want one of "+fieldNames())
+			errs.add(loc.path("key"), "unknown device field "+strconv.Quote(b.Key)+"; want one of "+fieldNames())
 		case opOK && !deviceOpAllowed(c.field, c.op):
-			errs.add(path+".op", deviceOpError(c.field, c.op))
+			opErr = deviceOpError(c.field, c.op)
 		default:
 			valueOK = opOK
 		}
 	case TypeNodeLabel:
 		c.typ, c.key = btLabel, b.Key
 		if msg := checkLabelKey(b.Key); msg != "" {
-			errs.add(path+".key", msg)
+			errs.add(loc.path("key"), msg)
 		}
 		if opOK && !labelOpAllowed(c.op) {
-			errs.add(path+".op", "op "+b.Op+" is not valid for nodeLabel; want one of "+labelOps)
+			opErr = "op " + b.Op + " is not valid for nodeLabel; want one of " + labelOps
 		} else {
 			valueOK = opOK
 		}
 	case TypeTaint:
 		c.typ, c.key = btTaint, b.Key
 		if msg := checkLabelKey(b.Key); msg != "" {
-			errs.add(path+".key", strings.Replace(msg, "label key", "taint key", 1))
+			errs.add(loc.path("key"), strings.Replace(msg, "label key", "taint key", 1))
 		}
 		if opOK && !taintOpAllowed(c.op) {
-			errs.add(path+".op", "op "+b.Op+" is not valid for taint; want one of "+taintOps)
+			opErr = "op " + b.Op + " is not valid for taint; want one of " + taintOps
 		} else {
 			valueOK = opOK
 		}
 	case "":
-		errs.add(path+".type", "required: one of device, nodeLabel, taint")
+		errs.add(loc.path("type"), "required: one of device, nodeLabel, taint")
 	default:
-		errs.add(path+".type", "unknown type "+strconv.Quote(b.Type)+"; want device, nodeLabel or taint")
+		errs.add(loc.path("type"), "unknown type "+strconv.Quote(b.Type)+"; want device, nodeLabel or taint")
+	}
+	switch {
+	case b.Op == "":
+		errs.add(loc.path("op"), "required: one of "+allOps)
+	case !opOK:
+		errs.add(loc.path("op"), "unknown op "+strconv.Quote(b.Op)+"; want one of "+allOps)
+	case opErr != "":
+		errs.add(loc.path("op"), opErr)
 	}
 	if valueOK {
-		analyzeValue(&c, b.Value, path+".value", errs)
+		analyzeValue(&c, b.Value, loc, errs)
 	}
 	return c, len(*errs) == before
 }
 
-func analyzeValue(c *cond, v, path string, errs *FieldErrors) {
+func analyzeValue(c *cond, v string, loc blockLoc, errs *FieldErrors) {
 	if len(v) > MaxValueBytes {
-		errs.add(path, "at most "+strconv.Itoa(MaxValueBytes)+" bytes")
+		errs.add(loc.path("value"), "at most "+strconv.Itoa(MaxValueBytes)+" bytes")
 		return
 	}
 	switch c.op {
 	case opExists, opNotExists:
 		if v != "" {
-			errs.add(path, "op "+opNames[c.op]+" takes no value")
+			errs.add(loc.path("value"), "op "+opNames[c.op]+" takes no value")
 		}
 		return
 	case opIn, opNotIn:
 		items, msg := splitList(v)
 		if msg != "" {
-			errs.add(path, msg)
+			errs.add(loc.path("value"), msg)
 			return
 		}
 		for i, it := range items {
 			if msg := checkOperand(c, it); msg != "" {
-				errs.add(path, "item "+strconv.Itoa(i+1)+": "+msg)
+				errs.add(loc.path("value"), "item "+strconv.Itoa(i+1)+": "+msg)
 			}
 		}
 		if c.typ == btDevice && c.field.kind != kindText {
@@ -261,7 +280,7 @@ func analyzeValue(c *cond, v, path string, errs *FieldErrors) {
 		return
 	case opContains, opPrefix:
 		if v == "" {
-			errs.add(path, "must not be empty")
+			errs.add(loc.path("value"), "must not be empty")
 			return
 		}
 		var msg string
@@ -271,7 +290,7 @@ func analyzeValue(c *cond, v, path string, errs *FieldErrors) {
 			msg = checkText(v)
 		}
 		if msg != "" {
-			errs.add(path, msg)
+			errs.add(loc.path("value"), msg)
 		}
 		c.text = v
 		return
@@ -281,14 +300,14 @@ func analyzeValue(c *cond, v, path string, errs *FieldErrors) {
 	case btTaint:
 		ts, msg := parseTaintValue(v)
 		if msg != "" {
-			errs.add(path, msg)
+			errs.add(loc.path("value"), msg)
 		}
 		c.taint = ts
 	case btDevice:
 		if c.field.kind != kindText {
 			n, msg := parseNumber(c.field, v)
 			if msg != "" {
-				errs.add(path, msg)
+				errs.add(loc.path("value"), msg)
 			}
 			c.num = n
 			return
@@ -296,7 +315,7 @@ func analyzeValue(c *cond, v, path string, errs *FieldErrors) {
 		fallthrough
 	default:
 		if msg := checkOperand(c, v); msg != "" {
-			errs.add(path, msg)
+			errs.add(loc.path("value"), msg)
 		}
 		c.text = v
 	}
