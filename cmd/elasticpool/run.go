@@ -10,9 +10,11 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/elasticpool/elasticpool/functions/maintenance"
 	"github.com/elasticpool/elasticpool/functions/orders"
 	"github.com/elasticpool/elasticpool/shared/auth"
 	"github.com/elasticpool/elasticpool/shared/config"
+	"github.com/elasticpool/elasticpool/shared/events"
 	"github.com/elasticpool/elasticpool/shared/postgres"
 )
 
@@ -25,6 +27,8 @@ type Config struct {
 	Auth   config.Auth
 	Secret config.Secrets
 	UI     config.UI
+	// Maintenance: external systems' secrets and tokens (docs/maintenance.md).
+	Maintenance maintenance.Config
 }
 
 func loadConfig(ctx context.Context) (*Config, error) {
@@ -33,6 +37,9 @@ func loadConfig(ctx context.Context) (*Config, error) {
 		return nil, err
 	}
 	if err := config.CheckProduction(cfg.Base, &cfg.Auth, &cfg.Secret); err != nil {
+		return nil, err
+	}
+	if err := cfg.Maintenance.CheckProduction(cfg.Base); err != nil {
 		return nil, err
 	}
 	return &cfg, nil
@@ -81,6 +88,22 @@ func run(ctx context.Context) error {
 	api := orders.New(orders.Deps{DB: db, Redis: rdb, Auth: authn, Location: loc, StaticDir: cfg.UI.StaticDir})
 	mux := http.NewServeMux()
 	mux.Handle("/", api.Routes())
+
+	// Maintenance: its API and the CloudEvents ingress for external systems
+	// (never a Broker subscriber: docs/maintenance.md).
+	maintCreds, err := cfg.Maintenance.Credentials()
+	if err != nil {
+		return err
+	}
+	var maintEmitter events.Emitter
+	if cfg.Events.Sink != "" {
+		if maintEmitter, err = events.NewHTTPEmitter(cfg.Events.Sink, cfg.Events.CEOverrides, events.EmitterOptions{}); err != nil {
+			return err
+		}
+	}
+	maint := maintenance.New(maintenance.Deps{DB: db, Auth: authn, Systems: maintCreds, Emitter: maintEmitter, Location: loc})
+	mux.Handle(maintenance.APIPrefix+"/", maint.Routes())
+	mux.Handle(maintenance.EventsPath, maint.Events())
 
 	srv := &http.Server{Addr: ":" + cfg.Port, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)

@@ -14,6 +14,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/elasticpool/elasticpool/shared/auth"
+	"github.com/elasticpool/elasticpool/shared/events"
 	"github.com/elasticpool/elasticpool/shared/httpapi"
 )
 
@@ -30,6 +31,8 @@ type Deps struct {
 	Now func() time.Time
 	// StaticDir is the built UI (web/dist); empty serves no UI.
 	StaticDir string
+	// Emitter sends order events after commit; nil emits nothing.
+	Emitter events.Emitter
 }
 
 // Function is the API.
@@ -40,13 +43,14 @@ type Function struct {
 	loc       *time.Location
 	now       func() time.Time
 	staticDir string
+	emitter   events.Emitter
 	api       huma.API
 	mux       *http.ServeMux
 }
 
 // New builds the API and registers every route.
 func New(d Deps) *Function {
-	f := &Function{db: d.DB, rdb: d.Redis, auth: d.Auth, loc: d.Location, now: d.Now, staticDir: d.StaticDir}
+	f := &Function{db: d.DB, rdb: d.Redis, auth: d.Auth, loc: d.Location, now: d.Now, staticDir: d.StaticDir, emitter: d.Emitter}
 	if f.now == nil {
 		f.now = time.Now
 	}
@@ -59,6 +63,15 @@ func New(d Deps) *Function {
 	f.registerHealth()
 	f.registerClusters()
 	f.registerPools()
+	f.registerStrategies()
+	f.registerPolicies()
+	f.registerTemplates()
+	f.registerHistory()
+	f.registerDevices()
+	f.registerSnapshots()
+	f.registerOrderAPI()
+	f.registerRoster()
+	f.registerNotifications()
 	f.registerStatic()
 	return f
 }

@@ -1,0 +1,245 @@
+// Command coldstart measures what scale-from-zero costs each function
+// (DESIGN §10: ready < 50 ms after exec, binary < 40 MB). For every
+// functions/<name>/cmd it builds the binary as the image does (CGO off,
+// -trimpath, stripped), then runs it N times on a free PORT with a minimal
+// environment (local Postgres and Redis, a K_SINK that is never called) and
+// times exec → the first 200 from /healthz, polled every 0.5 ms.
+//
+//	go run ./bench/coldstart                 # print the table
+//	go run ./bench/coldstart -write docs/benchmarks.md
+//
+// -write replaces the section between the coldstart markers in that file
+// (appending it when absent), leaving everything else as it is.
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+const (
+	beginMarker = "<!-- coldstart:begin (bench/coldstart writes this section) -->"
+	endMarker   = "<!-- coldstart:end -->"
+
+	targetReady = 50 * time.Millisecond
+	targetSize  = 40 << 20
+)
+
+func main() {
+	runs := flag.Int("runs", 15, "starts per function")
+	write := flag.String("write", "", "markdown file whose coldstart section is replaced with the results")
+	dbURL := flag.String("database-url", envOr("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"), "Postgres the functions connect to at start")
+	redisURL := flag.String("redis-url", envOr("REDIS_URL", "redis://127.0.0.1:6379/0"), "Redis URL")
+	flag.Parse()
+	if err := run(*runs, *write, *dbURL, *redisURL); err != nil {
+		fmt.Fprintln(os.Stderr, "coldstart:", err)
+		os.Exit(1)
+	}
+}
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}
+
+type result struct {
+	name    string
+	size    int64
+	samples []time.Duration
+}
+
+func (r result) pct(p float64) time.Duration {
+	s := slices.Clone(r.samples)
+	slices.Sort(s)
+	i := int(p * float64(len(s)-1))
+	return s[i]
+}
+
+func run(runs int, write, dbURL, redisURL string) error {
+	mains, err := filepath.Glob("functions/*/cmd/main.go")
+	if err != nil {
+		return err
+	}
+	if len(mains) == 0 {
+		return errors.New("no functions/*/cmd/main.go: run from the repo root")
+	}
+	dir, err := os.MkdirTemp("", "coldstart-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+
+	var results []result
+	for _, m := range mains {
+		name := filepath.Base(filepath.Dir(filepath.Dir(m)))
+		bin := filepath.Join(dir, name)
+		build := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", bin, "./"+filepath.Dir(m))
+		build.Env = append(os.Environ(), "CGO_ENABLED=0")
+		build.Stderr = os.Stderr
+		fmt.Fprintf(os.Stderr, "coldstart: building %s\n", name)
+		if err := build.Run(); err != nil {
+			return fmt.Errorf("build %s: %w", name, err)
+		}
+		fi, err := os.Stat(bin)
+		if err != nil {
+			return err
+		}
+		r := result{name: name, size: fi.Size()}
+		// One untimed start warms the page cache, as a node that has pulled
+		// the image has it on local disk.
+		for i := 0; i <= runs; i++ {
+			d, err := start(bin, dbURL, redisURL)
+			if err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			if i > 0 {
+				r.samples = append(r.samples, d)
+			}
+		}
+		fmt.Fprintf(os.Stderr, "coldstart: %s p50 %s max %s, %.1f MB\n", name, r.pct(0.5), r.pct(1), mb(r.size))
+		results = append(results, r)
+	}
+	table := render(results, runs)
+	fmt.Print(table)
+	if write != "" {
+		return writeSection(write, table)
+	}
+	return nil
+}
+
+// start execs bin and returns the time until /healthz first answers 200.
+func start(bin, dbURL, redisURL string) (time.Duration, error) {
+	port, err := freePort()
+	if err != nil {
+		return 0, err
+	}
+	sink, err := freePort() // nothing listens: the functions only emit on events
+	if err != nil {
+		return 0, err
+	}
+	cmd := exec.Command(bin)
+	cmd.Env = []string{
+		"PORT=" + strconv.Itoa(port),
+		"DATABASE_URL=" + dbURL,
+		"REDIS_URL=" + redisURL,
+		"K_SINK=http://127.0.0.1:" + strconv.Itoa(sink),
+		"LOG_LEVEL=warn",
+		"UI_STATIC_DIR=",
+		"PATH=" + os.Getenv("PATH"),
+	}
+	var stderr bytes.Buffer
+	cmd.Stdout = &stderr
+	cmd.Stderr = &stderr
+	url := "http://127.0.0.1:" + strconv.Itoa(port) + "/healthz"
+	client := &http.Client{Timeout: time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+
+	t0 := time.Now()
+	if err := cmd.Start(); err != nil {
+		return 0, err
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	defer func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(5 * time.Second):
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+	}()
+	for {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		resp, err := client.Do(req)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return time.Since(t0), nil
+			}
+		}
+		select {
+		case err := <-exited:
+			exited <- err
+			return 0, fmt.Errorf("exited before serving /healthz: %v\n%s", err, stderr.Bytes())
+		case <-ctx.Done():
+			return 0, fmt.Errorf("/healthz not 200 after 10 s\n%s", stderr.Bytes())
+		case <-time.After(500 * time.Microsecond):
+		}
+	}
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+func mb(n int64) float64 { return float64(n) / (1 << 20) }
+
+func render(rs []result, runs int) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s\n## Function cold start and binary size\n\n", beginMarker)
+	fmt.Fprintf(&b, "Target (DESIGN §10): ready < %d ms after exec, binary < %d MB. Measured %s on %s/%s, %d CPUs, %s, %d starts per function after one untimed start.\n\n",
+		targetReady.Milliseconds(), targetSize>>20, time.Now().UTC().Format("2006-01-02"), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version(), runs)
+	b.WriteString("Exec → first 200 from `/healthz` (the process connects to Postgres and builds its clients before it serves); binary built like the image (`CGO_ENABLED=0 go build -trimpath -ldflags='-s -w'`).\n\n")
+	b.WriteString("| function | p50 ms | p90 ms | max ms | binary MB | within target |\n|---|---:|---:|---:|---:|---|\n")
+	for _, r := range rs {
+		ok := "yes"
+		if r.pct(0.5) >= targetReady || r.size >= targetSize {
+			ok = "**no**"
+		}
+		fmt.Fprintf(&b, "| %s | %.1f | %.1f | %.1f | %.1f | %s |\n", r.name, ms(r.pct(0.5)), ms(r.pct(0.9)), ms(r.pct(1)), mb(r.size), ok)
+	}
+	b.WriteString("\nReproduce: `scripts/services.sh && go run ./bench/coldstart -write docs/benchmarks.md` (Postgres and Redis on loopback).\n")
+	b.WriteString(endMarker + "\n")
+	return b.String()
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// writeSection replaces the marked section of path, or appends it.
+func writeSection(path, section string) error {
+	old, err := os.ReadFile(path)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	s := string(old)
+	i, j := strings.Index(s, beginMarker), strings.Index(s, endMarker)
+	switch {
+	case i >= 0 && j > i:
+		k := j + len(endMarker)
+		if k < len(s) && s[k] == '\n' {
+			k++
+		}
+		s = s[:i] + section + s[k:]
+	case s == "":
+		s = "# Benchmarks\n\n" + section
+	default:
+		if !strings.HasSuffix(s, "\n") {
+			s += "\n"
+		}
+		s += "\n" + section
+	}
+	return os.WriteFile(path, []byte(s), 0o644)
+}

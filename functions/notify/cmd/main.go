@@ -1,0 +1,41 @@
+// Command notify is the notification sink's container: the CloudEvent handler
+// at "/" (the Knative Trigger's subscriber) and /healthz, /readyz, served by
+// functions-framework-go through shared/serve. FUNCTION_TARGET must be unset.
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+
+	"github.com/elasticpool/elasticpool/functions/notify"
+	"github.com/elasticpool/elasticpool/shared/postgres"
+	"github.com/elasticpool/elasticpool/shared/serve"
+)
+
+func main() { serve.Run(realMain) }
+
+func realMain(ctx context.Context) error {
+	cfg, err := notify.Load(ctx)
+	if err != nil {
+		return err
+	}
+	// Only Postgres: notify uses no Redis and emits nothing, so it opens no
+	// more than it needs (serve.Open would add both).
+	db, err := postgres.Open(ctx, cfg.DB.URL, cfg.DB.MaxConns)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	deps, err := notify.Build(ctx, cfg, db, os.LookupEnv, slog.Default())
+	if err != nil {
+		return err
+	}
+	f := notify.New(deps)
+	return serve.Main(ctx, serve.Options{
+		Name:  "notify",
+		Port:  cfg.Port,
+		Event: f.Handle,
+		Ready: map[string]serve.Check{"postgres": db.Ping},
+	})
+}

@@ -1,0 +1,116 @@
+package pipeline
+
+import (
+	"time"
+
+	"github.com/elasticpool/elasticpool/shared/events"
+	"github.com/elasticpool/elasticpool/shared/scaling"
+)
+
+// Observed is the history row's `observed` JSON: what the evaluation saw,
+// compact (one rate per resource per day) because a strategy over 10,000
+// pools writes 10,000 of them, and what matching later did with it.
+type Observed struct {
+	WindowStart scaling.Date `json:"windowStart"`
+	WindowEnd   scaling.Date `json:"windowEnd"`
+	Days        []DayRates   `json:"days,omitempty"`
+	// Counted are the resources "how many" sizes (AND: all, OR: those met on the last day).
+	Counted []scaling.Resource `json:"counted,omitempty"`
+	// Latest is the newest snapshot inside the window.
+	Latest *scaling.DailySnapshot `json:"latest,omitempty"`
+	// Resources are the window's last day per resource ("cpu", "memory").
+	Resources      map[string]events.ResourceReading `json:"resources,omitempty"`
+	LastOrder      *scaling.LastOrder                `json:"lastOrder,omitempty"`
+	CooldownUntil  *time.Time                        `json:"cooldownUntil,omitempty"`
+	IdempotencyKey string                            `json:"idempotencyKey"`
+	// EvaluationReason is the evaluation's own sentence; `reason` adds the
+	// match outcome to it once matching ran.
+	EvaluationReason string `json:"evaluationReason"`
+	// Redis says whether the cooldown lock was taken ("locked"), not needed
+	// ("not_needed"), refused ("held") or skipped because Redis failed ("unavailable").
+	Redis string `json:"redis,omitempty"`
+	// Match is written by the matcher.
+	Match *MatchSummary `json:"match,omitempty"`
+}
+
+// DayRates is one window day: its rate per resource (null when it could not
+// be judged, see Unjudged) and whether it was met.
+type DayRates struct {
+	Date     scaling.Date        `json:"date"`
+	Snapshot bool                `json:"snapshot"`
+	Met      bool                `json:"met"`
+	Rates    map[string]*float64 `json:"rates,omitempty"`
+	Unjudged map[string]string   `json:"unjudged,omitempty"`
+}
+
+// Thresholds is the history row's `thresholds` JSON: the strategy as configured at T.
+type Thresholds struct {
+	Action          scaling.Action `json:"action"`
+	ConditionLogic  scaling.Logic  `json:"conditionLogic"`
+	DurationMinutes int            `json:"durationMinutes"`
+	RequiredDays    int            `json:"requiredDays"`
+	CooldownMinutes int            `json:"cooldownMinutes"`
+	Rules           []scaling.Rule `json:"rules"`
+}
+
+// MatchSummary is what matching decided for a triggered row.
+type MatchSummary struct {
+	Status      string       `json:"status"`
+	OrderID     *int64       `json:"orderId,omitempty"`
+	OrderNumber string       `json:"orderNumber,omitempty"`
+	Template    *TemplateRef `json:"template,omitempty"`
+	Needed      int          `json:"needed"`
+	Found       int          `json:"found"`
+	Chosen      int          `json:"chosen"`
+	Shortage    bool         `json:"shortage"`
+	Reason      string       `json:"reason"`
+}
+
+func thresholdsOf(s scaling.Strategy) Thresholds {
+	return Thresholds{
+		Action: s.ThresholdTriggerAction, ConditionLogic: s.Logic(), DurationMinutes: s.DurationMinutes,
+		RequiredDays: s.RequiredDays(), CooldownMinutes: s.CooldownMinutes, Rules: s.Rules(),
+	}
+}
+
+func observedOf(ev scaling.Evaluation, lastOrder *scaling.LastOrder) Observed {
+	o := Observed{
+		WindowStart: ev.WindowStart, WindowEnd: ev.WindowEnd, Counted: ev.Counted, Latest: ev.Last,
+		LastOrder: lastOrder, CooldownUntil: ev.CooldownUntil, IdempotencyKey: ev.IdempotencyKey,
+		EvaluationReason: ev.Reason,
+	}
+	for _, d := range ev.Days {
+		dr := DayRates{Date: d.Date, Snapshot: d.HasSnapshot, Met: d.Met}
+		for _, r := range d.Resources {
+			if dr.Rates == nil {
+				dr.Rates = map[string]*float64{}
+			}
+			dr.Rates[string(r.Resource)] = r.Rate
+			if r.Unjudged != "" {
+				if dr.Unjudged == nil {
+					dr.Unjudged = map[string]string{}
+				}
+				dr.Unjudged[string(r.Resource)] = r.Unjudged
+			}
+		}
+		o.Days = append(o.Days, dr)
+	}
+	if last := ev.LastDay(); last != nil && len(last.Resources) > 0 {
+		targets := map[scaling.Resource]float64{}
+		for _, r := range ev.Rules {
+			targets[r.Resource] = r.Target
+		}
+		o.Resources = map[string]events.ResourceReading{}
+		for _, r := range last.Resources {
+			rd := events.ResourceReading{Type: string(r.Type), Capacity: r.Capacity, Threshold: r.Threshold, Target: targets[r.Resource]}
+			if r.Value != nil {
+				rd.Value = *r.Value
+			}
+			if r.Rate != nil {
+				rd.Rate = *r.Rate
+			}
+			o.Resources[string(r.Resource)] = rd
+		}
+	}
+	return o
+}

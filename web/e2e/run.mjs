@@ -1,0 +1,226 @@
+// End-to-end: the capacity owner's and the on-duty SRE's flow through the UI
+// against a real server (make run's binary) on a fresh database:
+//   create template → policy → strategy → load snapshots → run evaluation →
+//   order appears on the workbench → execute → complete,
+// plus a screenshot of every page in web/test-output/screenshots/.
+import { join } from 'node:path';
+import { runner, shotDir, start, TOKEN } from './harness.mjs';
+
+const T = runner();
+const env = await start();
+const { page, api, base } = env;
+const ids = {};
+const name = (s) => `e2e-${s}`;
+
+async function settle() {
+  await page.waitForLoadState('networkidle').catch(() => {});
+  await page.waitForFunction(() => !document.querySelector('.ant-spin-spinning, [data-testid=loading-state]'), null, { timeout: 15_000 }).catch(() => {});
+  await page.waitForTimeout(300); // animations
+}
+
+async function shot(file) {
+  await settle();
+  await page.screenshot({ path: join(shotDir, `${file}.png`), fullPage: true });
+}
+
+async function visit(path) {
+  await page.goto(`${base}${path}`);
+  await settle();
+}
+
+/** Opens the antd Select with data-testid and picks the option with the text. */
+async function pick(testId, text) {
+  await page.locator(`[data-testid="${testId}"]`).click();
+  await page.locator('.ant-select-dropdown:not(.ant-select-dropdown-hidden) .ant-select-item-option', { hasText: text }).first().click();
+}
+
+function daysAgo(n) {
+  // Noon in Asia/Shanghai (the server's TIMEZONE) n days ago.
+  const now = new Date(Date.now() + 8 * 3600_000);
+  const d = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() - n, 4, 0, 0));
+  return d.toISOString();
+}
+
+try {
+  await T.test('sign in with a token (zh-CN by default)', async () => {
+    await visit('/');
+    await page.getByTestId('login-token').waitFor();
+    await shot('00-login');
+    await page.getByTestId('login-token').fill('wrong-token');
+    await page.getByTestId('login-submit').click();
+    await page.getByText('令牌无效或无权限').waitFor();
+    await page.getByTestId('login-token').fill(TOKEN);
+    await page.getByTestId('login-submit').click();
+    await page.getByRole('heading', { name: '工作台' }).waitFor();
+  });
+
+  await T.test('inventory fixtures: cluster, pool, idle devices (as a CMDB would send them)', async () => {
+    const c = await api.post('/clusters', { name: name('bj-1'), displayName: 'E2E 北京一区', region: 'cn-north', idc: 'bj1' });
+    ids.cluster = c.id;
+    const p = await api.post(`/clusters/${c.id}/pools`, { name: 'general', poolType: 'general', nodeSelector: 'pool=general' });
+    ids.pool = p.id;
+    const devices = Array.from({ length: 5 }, (_, i) => ({
+      hostname: `e2e-node-${i + 1}`,
+      ip: `10.9.0.${i + 1}`,
+      cpuArch: 'amd64',
+      cpuCores: 32,
+      memoryBytes: 128 * 2 ** 30,
+      idc: 'bj1',
+      rack: `r${i % 2}`,
+      labels: { 'node-role': 'worker' },
+    }));
+    await api.post('/devices/import', devices);
+  });
+
+  await T.test('create a query template with the visual builder (live preview)', async () => {
+    await visit('/templates/new');
+    await page.getByTestId('template-name').fill(name('32c-workers'));
+    await page.getByTestId('block-value-0-0').fill('32');
+    await page.getByTestId('add-block-0').click();
+    await pick('block-type-0-1', '节点标签');
+    await page.getByTestId('block-key-0-1').fill('node-role');
+    await page.getByTestId('block-value-0-1').fill('worker');
+    await page.waitForTimeout(800); // the preview debounces
+    await shot('06-template-edit');
+    await page.getByTestId('template-save').click();
+    await page.waitForURL(`${base}/templates`);
+    const list = await api.get(`/device-query/templates?name=${name('32c-workers')}`);
+    ids.template = list.items[0].id;
+    const t = list.items[0].groups;
+    const blocks = t.groups[0].blocks;
+    if (blocks.length !== 2 || blocks[0].key !== 'cpuCores' || blocks[1].key !== 'node-role') throw new Error(`saved template ${JSON.stringify(t)}`);
+  });
+
+  await T.test('create a matching policy for general pools', async () => {
+    await visit('/policies');
+    await page.getByTestId('policy-create').click();
+    await page.getByTestId('policy-name').fill(name('general-entry'));
+    await pick('policy-pooltype', 'general');
+    await pick('policy-template', name('32c-workers'));
+    await page.getByTestId('policy-form-ok').click();
+    await page.locator('td', { hasText: name('general-entry') }).waitFor();
+  });
+
+  await T.test('create a strategy (CPU allocated > 80% for 3 days → 60%)', async () => {
+    await visit('/strategies/new');
+    await page.getByTestId('strategy-name').fill(name('cpu-hot'));
+    await page.getByTestId('strategy-resourceTypes').click();
+    await page.keyboard.type('general');
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('Escape');
+    await pick('strategy-clusters', 'E2E 北京一区');
+    await page.keyboard.press('Escape');
+    await page.getByTestId('cpuThresholdValue').fill('80');
+    await page.getByTestId('cpuTargetValue').fill('90');
+    await page.getByTestId('strategy-save').click();
+    await page.getByText('入池时目标值须小于阈值').waitFor(); // validated like the API
+    await page.getByTestId('cpuTargetValue').fill('60');
+    await shot('05-strategy-form');
+    await page.getByTestId('strategy-save').click();
+    await page.waitForURL(`${base}/strategies`);
+    const list = await api.get(`/elastic-scaling/strategies?name=${name('cpu-hot')}`);
+    ids.strategy = list.items[0].id;
+    if (String(list.items[0].clusterIds) !== String(ids.cluster)) throw new Error(`clusters ${list.items[0].clusterIds}`);
+  });
+
+  await T.test('load snapshots: the pool ran hot for the last 5 days', async () => {
+    const snaps = [5, 4, 3, 2, 1].map((n) => ({
+      clusterId: ids.cluster,
+      poolId: ids.pool,
+      capturedAt: daysAgo(n),
+      cpuCapacity: 100_000,
+      cpuAllocated: 90_000,
+      cpuUsage: 70_000,
+      memCapacity: 400 * 2 ** 30,
+      memAllocated: 200 * 2 ** 30,
+      memUsage: 150 * 2 ** 30,
+      nodeCount: 4,
+    }));
+    await api.post('/snapshots', snaps);
+  });
+
+  await T.test('dry run shows the decision without creating an order', async () => {
+    await visit('/strategies');
+    await page.getByTestId(`dryrun-${ids.strategy}`).click();
+    await page.getByTestId('run-result').waitFor();
+    await page.getByTestId('run-result').getByText('已触发').waitFor();
+    await shot('04-strategy-dry-run');
+    await page.keyboard.press('Escape');
+    const orders = await api.get(`/elastic-scaling/orders?strategyId=${ids.strategy}`);
+    if (orders.items.length) throw new Error('a dry run created an order');
+  });
+
+  await T.test('run now creates an order', async () => {
+    await page.getByTestId(`run-${ids.strategy}`).click();
+    await page.getByTestId('run-result').getByText('已触发').waitFor();
+    await page.keyboard.press('Escape');
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline) {
+      const orders = await api.get(`/elastic-scaling/orders?strategyId=${ids.strategy}`);
+      if (orders.items.length) {
+        ids.order = orders.items[0];
+        break;
+      }
+      await page.waitForTimeout(500); // matching runs on the event bus after the evaluation commits
+    }
+    if (!ids.order) throw new Error('no order within 30 s of run now');
+  });
+
+  await T.test('the order appears on the workbench and is executed there', async () => {
+    await visit('/');
+    const row = page.getByTestId('pending-orders').locator('tr', { hasText: ids.order.orderNumber });
+    await row.waitFor();
+    await shot('01-workbench');
+    await row.getByTestId('order-action-execute').click();
+    await page.getByTestId('order-action-confirm').click();
+    await row.waitFor({ state: 'detached' });
+    const o = await api.get(`/elastic-scaling/orders/${ids.order.id}`);
+    if (o.status !== 'processing') throw new Error(`status ${o.status}, want processing`);
+  });
+
+  await T.test('complete the order from its detail page', async () => {
+    await visit(`/orders/${ids.order.id}`);
+    await page.getByTestId('order-action-complete').click();
+    await page.getByTestId('order-action-confirm').click();
+    await page.locator('.ant-tag', { hasText: '已完成' }).first().waitFor();
+    const o = await api.get(`/elastic-scaling/orders/${ids.order.id}`);
+    if (o.status !== 'completed') throw new Error(`status ${o.status}, want completed`);
+    await page.getByTestId('order-audit').locator('td', { hasText: 'e2e-admin' }).first().waitFor();
+    await shot('03-order-detail');
+  });
+
+  const pages = [
+    ['02-orders', '/orders'],
+    ['04-strategies', '/strategies'],
+    ['06-templates', '/templates'],
+    ['07-policies', '/policies'],
+    ['08-devices', '/devices'],
+    ['09-clusters', '/clusters'],
+    ['10-history', '/history'],
+    ['11-maintenance', '/maintenance'],
+    ['12-duty', '/duty'],
+    ['13-audit', '/audit'],
+  ];
+  for (const [file, path] of pages)
+    await T.test(`page ${path} renders`, async () => {
+      await visit(path);
+      await page.locator('.page-header h2').waitFor();
+      await shot(file);
+    });
+
+  await T.test('English toggle', async () => {
+    await visit('/');
+    await page.getByTestId('lang-toggle').click();
+    await page.getByRole('heading', { name: 'Workbench' }).waitFor();
+    await shot('14-workbench-en');
+    await page.getByTestId('lang-toggle').click();
+  });
+
+  await T.test('no uncaught page errors', async () => {
+    if (env.consoleErrors.length) throw new Error(env.consoleErrors.join('\n'));
+  });
+} finally {
+  await env.stop();
+}
+console.log(`[e2e] screenshots in ${shotDir}`);
+process.exit(T.summary() ? 1 : 0);

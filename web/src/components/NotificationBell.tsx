@@ -1,0 +1,74 @@
+// In-app notifications (GET /notifications), polled every 30 s.
+import { Badge, Button, List, Popover, Typography } from 'antd';
+import { BellOutlined } from '@ant-design/icons';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useTranslation } from 'react-i18next';
+import { useNavigate } from 'react-router-dom';
+import { api } from '../api/client';
+import type { List as ApiList, Notification } from '../api/models';
+import { fmtTime } from '../lib/format';
+import { keys } from '../lib/queries';
+import { QueryState } from './QueryState';
+
+export function NotificationBell() {
+  const { t } = useTranslation();
+  const nav = useNavigate();
+  const qc = useQueryClient();
+  const q = useQuery({
+    queryKey: keys.notifications,
+    queryFn: () => api.get<ApiList<Notification>>('/notifications', { limit: 20 }),
+    refetchInterval: 30_000,
+    retry: false,
+  });
+  const read = useMutation({
+    mutationFn: (id: number) => api.put(`/notifications/${id}/read`),
+    onSettled: () => qc.invalidateQueries({ queryKey: keys.notifications }),
+  });
+  const items = q.data?.items ?? [];
+  const unread = items.filter((n) => !n.readAt).length;
+  const content = (
+    <div style={{ width: 360, maxHeight: 420, overflow: 'auto' }}>
+      <QueryState loading={q.isLoading} error={q.error} empty={!items.length} emptyText={t('notification.empty')} onRetry={() => q.refetch()}>
+        <List
+          size="small"
+          dataSource={items}
+          renderItem={(n) => (
+            <List.Item
+              style={{ cursor: n.link ? 'pointer' : 'default', opacity: n.readAt ? 0.6 : 1 }}
+              onClick={() => {
+                if (!n.readAt) read.mutate(n.id);
+                if (n.link) {
+                  try {
+                    const u = new URL(n.link, window.location.origin);
+                    nav(u.pathname + u.search);
+                  } catch {
+                    /* not a link we can follow */
+                  }
+                }
+              }}
+            >
+              <List.Item.Meta
+                title={<Typography.Text strong={!n.readAt}>{n.title}</Typography.Text>}
+                description={
+                  <>
+                    <div>{n.body}</div>
+                    <Typography.Text type="secondary" style={{ fontSize: 12 }}>
+                      {fmtTime(n.createdAt)}
+                    </Typography.Text>
+                  </>
+                }
+              />
+            </List.Item>
+          )}
+        />
+      </QueryState>
+    </div>
+  );
+  return (
+    <Popover content={content} title={t('notification.title')} trigger="click" placement="bottomRight">
+      <Badge count={unread} size="small" offset={[-4, 4]}>
+        <Button type="text" icon={<BellOutlined />} aria-label={t('notification.title')} data-testid="notification-bell" />
+      </Badge>
+    </Popover>
+  );
+}

@@ -1,0 +1,70 @@
+// Builds the trend chart: daily allocation/usage rates of one cluster+pool with
+// a strategy's threshold and target lines and markers at order creation days.
+import dayjs from 'dayjs';
+import type { DailySnapshot, Order, Strategy } from '../../api/models';
+import { pct } from '../../lib/format';
+
+export interface TrendLabels {
+  cpuAllocated: string;
+  cpuUsage: string;
+  memAllocated: string;
+  memUsage: string;
+  threshold: string;
+  target: string;
+  order: string;
+}
+
+const colors = { cpu: '#1668dc', cpuUsage: '#69b1ff', mem: '#d46b08', memUsage: '#ffc069' };
+
+export function trendOption(snaps: DailySnapshot[], strategy: Strategy | undefined, orders: Order[], l: TrendLabels) {
+  const sorted = [...snaps].sort((a, b) => a.day.localeCompare(b.day));
+  const days = sorted.map((s) => dayjs(s.day).format('YYYY-MM-DD'));
+  const series = (name: string, color: string, values: (number | null)[], dashed = false) => ({
+    name,
+    type: 'line',
+    smooth: true,
+    showSymbol: true,
+    symbolSize: 5,
+    connectNulls: false,
+    itemStyle: { color },
+    lineStyle: { color, width: 2, type: dashed ? 'dotted' : 'solid' },
+    data: values,
+  });
+  // The server sends the rates; computed here too for rows without them.
+  const rate = (p: number | null | undefined, v: number | null | undefined, cap: number) => (p != null ? Math.round(p * 100) / 100 : pct(v, cap));
+  const cpuAlloc = series(l.cpuAllocated, colors.cpu, sorted.map((s) => rate(s.cpuAllocatedPercent, s.cpuAllocated, s.cpuCapacity)));
+  const cpuUse = series(l.cpuUsage, colors.cpuUsage, sorted.map((s) => rate(s.cpuUsagePercent, s.cpuUsage, s.cpuCapacity)), true);
+  const memAlloc = series(l.memAllocated, colors.mem, sorted.map((s) => rate(s.memAllocatedPercent, s.memAllocated, s.memCapacity)));
+  const memUse = series(l.memUsage, colors.memUsage, sorted.map((s) => rate(s.memUsagePercent, s.memUsage, s.memCapacity)), true);
+
+  const lines: object[] = [];
+  const line = (v: number | null | undefined, label: string, color: string, type: string) => {
+    if (v == null) return;
+    lines.push({ yAxis: v, name: label, lineStyle: { color, type, width: 1.5 }, label: { formatter: `${label} ${v}%`, color, position: 'insideEndTop' } });
+  };
+  if (strategy) {
+    line(strategy.cpuThresholdValue, `CPU ${l.threshold}`, '#cf1322', 'dashed');
+    line(strategy.cpuTargetValue, `CPU ${l.target}`, '#389e0d', 'dashed');
+    line(strategy.memoryThresholdValue, `MEM ${l.threshold}`, '#ad2102', 'dotted');
+    line(strategy.memoryTargetValue, `MEM ${l.target}`, '#237804', 'dotted');
+  }
+  const orderLines = orders
+    .map((o) => ({ o, day: dayjs(o.createdAt).format('YYYY-MM-DD') }))
+    .filter(({ day }) => days.includes(day))
+    .map(({ o, day }) => ({
+      xAxis: day,
+      name: o.orderNumber,
+      lineStyle: { color: '#722ed1', type: 'solid', width: 1 },
+      label: { formatter: `${l.order} ${o.orderNumber}`, color: '#722ed1', position: 'insideEndTop', fontSize: 10 },
+    }));
+  (cpuAlloc as Record<string, unknown>).markLine = { symbol: 'none', silent: true, data: [...lines, ...orderLines] };
+
+  return {
+    tooltip: { trigger: 'axis', valueFormatter: (v: unknown) => (v == null ? '—' : `${v}%`) },
+    legend: { top: 0 },
+    grid: { left: 48, right: 24, top: 40, bottom: 40 },
+    xAxis: { type: 'category', data: days, boundaryGap: false },
+    yAxis: { type: 'value', min: 0, max: 100, axisLabel: { formatter: '{value}%' } },
+    series: [cpuAlloc, cpuUse, memAlloc, memUse],
+  };
+}
