@@ -284,11 +284,14 @@ func measure(ctx context.Context, db *pgxpool.Pool, c benchCase, o options) (*re
 	previewFloorSQL := fmt.Sprintf("SELECT count(*), (array_agg(id))[1:%d] FROM (SELECT d.id FROM devices d WHERE %s LIMIT %d) s",
 		previewSample, c.lit, pgquery.DefaultCap+1)
 
-	timed := func(ts *timings, fn func() error) error {
+	timed := func(name string, ts *timings, fn func() error) error {
 		start := time.Now()
 		err := fn()
 		*ts = append(*ts, time.Since(start))
-		return err
+		if err != nil {
+			return fmt.Errorf("%s, run %d: %w", name, len(*ts), err)
+		}
+		return nil
 	}
 	const warmup = 3
 	for i := -warmup; i < o.iterations; i++ {
@@ -302,21 +305,21 @@ func measure(ctx context.Context, db *pgxpool.Pool, c benchCase, o options) (*re
 		var n1, n2, n3 int
 		// Interleaved: the engine as the pipeline calls it, the floor, and
 		// the same parameterized SQL through pgx's statement cache.
-		if err := timed(&pipe, func() error {
+		if err := timed("pipe", &pipe, func() error {
 			cs, err := pgquery.Candidates(ctx, db, p, "", o.limit)
 			n1 = len(cs)
 			return err
 		}); err != nil {
 			return nil, err
 		}
-		if err := timed(&pipeFloor, func() error {
+		if err := timed("pipeFloor", &pipeFloor, func() error {
 			n, err := countRows(db.Query(ctx, pipelineFloorSQL(c, idc, o.limit), pgx.QueryExecModeSimpleProtocol))
 			n2 = n
 			return err
 		}); err != nil {
 			return nil, err
 		}
-		if err := timed(&pipeCached, func() error {
+		if err := timed("pipeCached", &pipeCached, func() error {
 			n, err := countRows(db.Query(ctx, pgquery.SelectSQL(pgquery.CandidateColumns, p, "", o.limit), p.Args...))
 			n3 = n
 			return err
@@ -327,7 +330,7 @@ func measure(ctx context.Context, db *pgxpool.Pool, c benchCase, o options) (*re
 			return nil, fmt.Errorf("idc %s: engine %d rows, floor %d, cached %d", idc, n1, n2, n3)
 		}
 		var cnt pgquery.Count
-		if err := timed(&preview, func() error {
+		if err := timed("preview", &preview, func() error {
 			var err error
 			cnt, err = pgquery.CountMatches(ctx, db, previewPred, pgquery.CountOptions{Sample: previewSample})
 			if err == nil && len(cnt.SampleIDs) > 0 {
@@ -337,7 +340,7 @@ func measure(ctx context.Context, db *pgxpool.Pool, c benchCase, o options) (*re
 		}); err != nil {
 			return nil, err
 		}
-		if err := timed(&previewFloor, func() error {
+		if err := timed("previewFloor", &previewFloor, func() error {
 			var n int64
 			var ids []int64
 			err := db.QueryRow(ctx, previewFloorSQL, pgx.QueryExecModeSimpleProtocol).Scan(&n, &ids)
@@ -367,7 +370,7 @@ func measure(ctx context.Context, db *pgxpool.Pool, c benchCase, o options) (*re
 	}
 	// What an exact count would cost (what the preview avoids).
 	for i := 0; i < 5; i++ {
-		if err := timed(&r.exactCount, func() error {
+		if err := timed("exact count", &r.exactCount, func() error {
 			return db.QueryRow(ctx, "SELECT count(*) FROM devices d WHERE "+c.lit, pgx.QueryExecModeSimpleProtocol).Scan(&r.exactN)
 		}); err != nil {
 			return nil, err

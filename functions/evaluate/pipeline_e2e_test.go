@@ -185,12 +185,20 @@ func (s *stack) ping(ctx context.Context, at time.Time) {
 	}
 }
 
-// settle waits until the pipeline is quiet: the observed state stops
-// changing for a while (deliveries and retries included).
-func (s *stack) settle(state func() string) string {
+// settle waits until the pipeline has done at least what done checks,
+// then until it is quiet: the observed state stops changing for a while
+// (late redeliveries and retries included).
+func (s *stack) settle(done func() bool) string {
 	s.t.Helper()
-	last, since := state(), time.Now()
 	deadline := time.Now().Add(30 * time.Second)
+	for !done() {
+		if time.Now().After(deadline) {
+			s.t.Fatalf("pipeline never got there; state:\n%s", s.state())
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	state := s.state
+	last, since := state(), time.Now()
 	for time.Since(since) < 700*time.Millisecond {
 		if time.Now().After(deadline) {
 			s.t.Fatalf("pipeline never settled; last state:\n%s", last)
@@ -211,6 +219,16 @@ func (s *stack) orders() []string {
 		out = append(out, fmt.Sprintf("%s %s %s", o.Action, pools[o.PoolID], strings.Join(o.Devices, ",")))
 	}
 	return out
+}
+
+// ordersNotified: at least n orders exist and notify heard of as many.
+func (s *stack) ordersNotified(n int) func() bool {
+	return func() bool {
+		s.mu.Lock()
+		heard := len(s.notified)
+		s.mu.Unlock()
+		return len(s.fx.Orders()) >= n && heard >= n
+	}
 }
 
 func (s *stack) state() string {
@@ -262,7 +280,7 @@ func TestTickProducesExactlyTheExpectedOrders(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, options{})
 	s.ping(context.Background(), T)
-	s.settle(s.state)
+	s.settle(s.ordersNotified(2))
 	s.checkOrders()
 	hs := s.fx.Histories()
 	got := map[string]string{}
@@ -291,7 +309,7 @@ func TestEveryEventDeliveredThreeTimesMakesTheSameOrders(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, options{copies: 3})
 	s.ping(context.Background(), T) // three pings, three of every event after them
-	s.settle(s.state)
+	s.settle(s.ordersNotified(2))
 	s.checkOrders()
 	if n := s.fx.Count("strategy_execution_history"); n != 3 {
 		t.Fatalf("got %d history rows, want 3", n)
@@ -316,7 +334,7 @@ func TestTwoEvaluationsOfOneStrategyAtOnceMakeOneOrder(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	s.settle(s.state)
+	s.settle(func() bool { return s.ordersNotified(1)() && s.fx.Count("strategy_execution_history") >= 4 })
 	got := s.orders()
 	if !slices.Equal(got, []string{"pool_entry general idle-64c"}) {
 		t.Fatalf("orders %v, want one entry order", got)
@@ -340,7 +358,7 @@ func TestRedisUnavailableMakesNoDuplicateAndSaysSo(t *testing.T) {
 	// Without Redis there is no tick key either: a second ping fans out again.
 	s := newStack(t, options{locks: lock.New(dead, "gone:"), copies: 2})
 	s.ping(context.Background(), T)
-	s.settle(s.state)
+	s.settle(s.ordersNotified(2))
 	s.checkOrders()
 	for _, h := range s.fx.Histories() {
 		if h.Result == "triggered" && !strings.Contains(h.Error, "Redis unavailable: cooldown lock") {

@@ -2,8 +2,10 @@ package maintenance
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
@@ -477,4 +479,30 @@ func TestConfirmRefusedWhenTheDeviceWasRetired(t *testing.T) {
 		t.Fatalf("state changed: %s → %s", before, after)
 	}
 	e.operator.Must(http.StatusOK, http.MethodPost, path(m.ID, "cancel"), map[string]string{"reason": "device retired"})
+}
+
+func TestOpenAPIDocumentUnderTheFunctionPrefix(t *testing.T) {
+	f := New(Deps{})
+	rec := httptest.NewRecorder()
+	f.Routes().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, APIPrefix+"/openapi.json", nil))
+	if rec.Code != http.StatusOK {
+		t.Fatalf("got %d", rec.Code)
+	}
+	var doc struct {
+		Paths      map[string]any `json:"paths"`
+		Components struct {
+			SecuritySchemes map[string]any `json:"securitySchemes"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{APIPrefix + "/requests", APIPrefix + "/requests/{id}", APIPrefix + "/requests/{id}/complete"} {
+		if doc.Paths[p] == nil {
+			t.Errorf("path %s missing", p)
+		}
+	}
+	if doc.Components.SecuritySchemes[securitySignature] == nil || doc.Components.SecuritySchemes["bearer"] == nil {
+		t.Errorf("security schemes %v", doc.Components.SecuritySchemes)
+	}
 }

@@ -313,7 +313,7 @@ func (f *Function) maintenance(ctx context.Context, s *subject, d events.Mainten
 	if host == "" {
 		host = firstNonEmpty(d.Serial, "device #"+strconv.FormatInt(d.DeviceID, 10))
 	}
-	verb := strings.TrimSuffix(strings.TrimPrefix(s.facts.Event, "maintenance."), ".")
+	verb := strings.TrimPrefix(s.facts.Event, "maintenance.")
 	s.facts.Action, s.facts.Cluster, s.facts.Pool, s.facts.PoolType, s.facts.Status = "maintenance", o.Cluster, o.Pool, o.PoolType, o.Status
 	s.severity = "info"
 	s.title = fmt.Sprintf("[elasticpool] Maintenance %s: %s", verb, host)

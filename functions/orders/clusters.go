@@ -42,7 +42,7 @@ type ClusterInput struct {
 	IDC         string            `json:"idc,omitempty" maxLength:"100" doc:"Data centre; idle devices must be in the same idc to enter this cluster's pools."`
 	Labels      map[string]string `json:"labels,omitempty"`
 	APIEndpoint string            `json:"apiEndpoint,omitempty" maxLength:"500" format:"uri"`
-	Status      string            `json:"status,omitempty" enum:"active,disabled" default:"active"`
+	Status      string            `json:"status,omitempty" enum:"active,disabled" doc:"Default active on create; absent on update keeps the current status."`
 	Version     int               `json:"version,omitempty" minimum:"1" doc:"Current version, for updates (or send If-Match)."`
 }
 
@@ -57,7 +57,9 @@ func scanCluster(row pgx.Row) (Cluster, error) {
 }
 
 type (
-	clusterBody   struct{ Body Cluster `json:"-"` }
+	clusterBody struct {
+		Body Cluster `json:"-"`
+	}
 	clusterOutput struct {
 		ETag string `header:"ETag"`
 		Body Cluster
@@ -106,7 +108,7 @@ func (f *Function) registerClusters() {
 		}
 		q := newWhere()
 		if in.Name != "" {
-			q.add("(name ILIKE '%' || "+q.arg(escapeLike(in.Name))+" || '%' OR display_name ILIKE '%' || "+q.arg(escapeLike(in.Name))+" || '%')")
+			q.add("(name ILIKE '%' || " + q.arg(escapeLike(in.Name)) + " || '%' OR display_name ILIKE '%' || " + q.arg(escapeLike(in.Name)) + " || '%')")
 		}
 		if in.IDC != "" {
 			q.add("idc = " + q.arg(in.IDC))

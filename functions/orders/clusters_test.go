@@ -189,3 +189,14 @@ func TestPools(t *testing.T) {
 	}
 	e.operator.Must(http.StatusNoContent, "DELETE", fmt.Sprintf("/api/v1/pools/%d", p.ID), nil)
 }
+
+func TestClusterUpdateWithoutStatusKeepsIt(t *testing.T) {
+	e := newEnv(t)
+	var c Cluster
+	e.admin.Must(http.StatusCreated, "POST", "/api/v1/clusters", map[string]any{"name": "c1", "status": "disabled"}).JSON(t, &c)
+	var u Cluster
+	e.admin.Must(http.StatusOK, "PUT", fmt.Sprintf("/api/v1/clusters/%d", c.ID), map[string]any{"name": "c1", "version": c.Version}).JSON(t, &u)
+	if u.Status != "disabled" {
+		t.Fatalf("status after update without status: got %q, want disabled", u.Status)
+	}
+}

@@ -77,11 +77,8 @@ func (f *Function) registerDeviceImport() {
 		RequestBody: &huma.RequestBody{Required: true, Content: map[string]*huma.MediaType{
 			"application/json": {Schema: rows},
 		}},
-	}, func(ctx context.Context, in *struct {
-		ContentType string `header:"Content-Type"`
-		RawBody     []byte `contentType:"text/csv"`
-	}) (*struct{ Body DeviceImportResult }, error) {
-		mt, _, _ := mime.ParseMediaType(in.ContentType)
+	}, func(ctx context.Context, in *importInput) (*struct{ Body DeviceImportResult }, error) {
+		mt, _, _ := mime.ParseMediaType(in.contentType)
 		var (
 			b   *importBatch
 			err error
@@ -114,6 +111,19 @@ type importBatch struct {
 	short   map[int]bool // CSV rows with the wrong cell count: schema errors would be noise
 	errs    []error      // *huma.ErrorDetail or *httpapi.FieldError, located by row
 	loc     func(i int, field string) string
+}
+
+// importInput reads the body raw: its media type decides how to parse it.
+type importInput struct {
+	RawBody     []byte `contentType:"text/csv"`
+	contentType string
+}
+
+// Resolve picks up Content-Type without documenting it as a parameter
+// (OpenAPI describes it through the request body's media types).
+func (in *importInput) Resolve(ctx huma.Context) []error {
+	in.contentType = ctx.Header("Content-Type")
+	return nil
 }
 
 // decodeImportJSON validates a JSON body against the rows schema and decodes

@@ -377,7 +377,12 @@ func (f *Function) listOrders(ctx context.Context, in *listOrdersInput) (List[Or
 		w.add("cluster_id = " + w.arg(in.ClusterID))
 	}
 	if in.PoolID > 0 {
-		w.add("pool_id = " + w.arg(in.PoolID))
+		p := w.arg(in.PoolID)
+		w.add("pool_id = " + p)
+		if in.ClusterID == 0 {
+			// the (cluster_id, pool_id, created_at, id) index needs the cluster
+			w.add("cluster_id = (SELECT cluster_id FROM resource_pools WHERE id = " + p + ")")
+		}
 	}
 	if in.StrategyID > 0 {
 		w.add("strategy_id = " + w.arg(in.StrategyID))

@@ -158,6 +158,27 @@ func TestOrderHeldDevicesRefused(t *testing.T) {
 	if second.DeviceCount != 3 {
 		t.Fatalf("second order %+v", second.Order)
 	}
+
+	// two orders racing for the same device: one wins, the other is told 409
+	for round := 0; round < 5; round++ {
+		d := fx.idleDevice(t)
+		var wg sync.WaitGroup
+		codes := make([]int, 2)
+		for i := range codes {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				codes[i] = fx.operator.Do("POST", "/api/v1/elastic-scaling/orders", map[string]any{
+					"actionType": "pool_entry", "clusterId": fx.cluster.ID, "poolId": fx.pool.ID, "deviceIds": []int64{d.ID}, "reason": "race",
+				}).Status
+			}()
+		}
+		wg.Wait()
+		slices.Sort(codes)
+		if !slices.Equal(codes, []int{http.StatusCreated, http.StatusConflict}) {
+			t.Fatalf("round %d: got %v, want one 201 and one 409", round, codes)
+		}
+	}
 }
 
 // The whole status × target matrix for every action type: allowed targets

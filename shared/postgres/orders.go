@@ -233,7 +233,8 @@ func CreateOrder(ctx context.Context, tx pgx.Tx, n NewOrder) (Order, error) {
 			action_type, device_count, device_id, reason, created_by, updated_by, idempotency_key, evaluation_id,
 			strategy_triggered_value, strategy_threshold_value, external_system, external_ticket_id,
 			maintenance_start_time, maintenance_end_time)
-		VALUES ('EP-' || $1::text || '-' || lpad(nextval('order_number_seq')::text, 6, '0'), $2, $3, $4,
+		VALUES ('EP-' || $1::text || '-' || (SELECT lpad(n, greatest(6, length(n)), '0') FROM (SELECT nextval('order_number_seq')::text AS n) seq),
+			$2, $3, $4,
 			$5, $6, $7, $8, $9, $9, $10, $11, $12, $13, $14, $15, $16, $17)
 		RETURNING `+OrderColumns,
 		n.Now.Format("20060102"), n.ClusterID, n.PoolID, n.StrategyID, n.ActionType, n.DeviceCount, n.DeviceID, n.Reason,

@@ -119,6 +119,15 @@ func TestCreateOrder(t *testing.T) {
 			}
 		})
 	}
+	// past 999,999 the number grows a digit instead of being cut to six
+	if _, err := w.db.Exec(ctx, "SELECT setval('order_number_seq', 999999)"); err != nil {
+		t.Fatal(err)
+	}
+	big, err := w.create(t, postgres.NewOrder{ActionType: "pool_exit", ClusterID: &w.cluster, PoolID: &w.pool, DeviceCount: 1,
+		Now: time.Date(2026, 11, 30, 1, 0, 0, 0, loc)})
+	if err != nil || big.OrderNumber != "EP-20261130-1000000" {
+		t.Fatalf("order number after 999999: %q (%v)", big.OrderNumber, err)
+	}
 	// the idempotency key makes a duplicate strategy order impossible
 	key := "1:2:3:2026-11-30"
 	if _, err := w.create(t, postgres.NewOrder{ActionType: "pool_exit", ClusterID: &w.cluster, PoolID: &w.pool, DeviceCount: 1, IdempotencyKey: &key}); err != nil {

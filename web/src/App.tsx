@@ -20,6 +20,7 @@ import { useTranslation } from 'react-i18next';
 import { setToken } from './api/client';
 import { LangToggle, useToken } from './components/LangToggle';
 import { NotificationBell } from './components/NotificationBell';
+import { ErrorBoundary } from './components/ErrorBoundary';
 import { LoginPage } from './pages/login/LoginPage';
 
 // One chunk per page.
@@ -118,6 +119,7 @@ export function App() {
           </Space>
         </Header>
         <Content style={{ padding: 24 }}>
+          <ErrorBoundary resetKey={loc.pathname}>
           <Suspense
             fallback={
               <div style={{ padding: 48, textAlign: 'center' }}>
@@ -145,6 +147,7 @@ export function App() {
               <Route path="*" element={<Navigate to="/" replace />} />
             </Routes>
           </Suspense>
+          </ErrorBoundary>
         </Content>
       </Layout>
     </Layout>

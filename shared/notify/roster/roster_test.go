@@ -132,7 +132,9 @@ func TestProviderAndFallback(t *testing.T) {
 		{"provider 500", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "boom", 500) }, []string{"local-lee"}, "local"},
 		{"provider empty", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte(`{"onDuty":[]}`)) }, []string{"local-lee"}, "local"},
 		{"provider garbage", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte(`<html>`)) }, []string{"local-lee"}, "local"},
-		{"provider person without name", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte(`{"onDuty":[{"email":"x@example.com"}]}`)) }, []string{"local-lee"}, "local"},
+		{"provider person without name", func(w http.ResponseWriter, r *http.Request) {
+			_, _ = w.Write([]byte(`{"onDuty":[{"email":"x@example.com"}]}`))
+		}, []string{"local-lee"}, "local"},
 		{"provider too slow", func(w http.ResponseWriter, r *http.Request) {
 			select {
 			case <-time.After(2 * time.Second):

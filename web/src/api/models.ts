@@ -21,6 +21,11 @@ export type DailySnapshot = S['DailySnapshot'];
 export type AuditEntry = S['AuditEntry'];
 export type WorkbenchSummary = S['WorkbenchSummary'];
 export type DeviceImportResult = S['DeviceImportResult'];
+export type QueryTemplate = S['QueryTemplate'];
+export type DeviceQueryResult = S['DeviceQueryResult'];
+export type Notification = S['Notification'];
+export type DutyEntry = S['RosterEntry'];
+export type OnDuty = S['OnDuty'];
 
 export interface List<T> {
   items: T[] | null;
@@ -61,40 +66,11 @@ export interface Template {
   groups: Group[];
 }
 
-export interface QueryTemplate {
-  id: number;
-  name: string;
-  description?: string;
-  groups: Template;
-  version: number;
-  createdBy?: string;
-  updatedBy?: string;
-  createdAt?: string;
-  updatedAt?: string;
-}
 
 
 
 
-export interface Notification {
-  id: number;
-  recipient?: string;
-  title: string;
-  body?: string;
-  link?: string;
-  readAt?: string | null;
-  createdAt: string;
-}
 
-export interface DutyEntry {
-  id: number;
-  weekStart: string;
-  person: string;
-  email?: string;
-  phone?: string;
-  chatId?: string;
-  version?: number;
-}
 
 export interface EvaluationDecision {
   strategyId?: number;

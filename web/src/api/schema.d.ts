@@ -71,6 +71,69 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/device-query/query": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run a device query: a stored or inline template, plus extra conditions
+         * @description Counts stop at countCap and get a time budget; past it the planner's estimate answers. countKind says which.
+         */
+        post: operations["query-devices"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/device-query/templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List device query templates */
+        get: operations["list-query-templates"];
+        put?: never;
+        /** Create a device query template */
+        post: operations["create-query-template"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/device-query/templates/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a device query template, with the policies and strategies that use it */
+        get: operations["get-query-template"];
+        /**
+         * Update a device query template
+         * @description Policies and strategies that use the template match with the new version from their next run.
+         */
+        put: operations["update-query-template"];
+        post?: never;
+        /**
+         * Delete a device query template (refused while a policy or strategy uses it)
+         * @description 409, naming each matching policy and strategy that uses the template, enabled or disabled: a disabled one keeps its template so that it can be enabled again.
+         */
+        delete: operations["delete-query-template"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/devices": {
         parameters: {
             query?: never;
@@ -123,6 +186,83 @@ export interface paths {
         post?: never;
         /** Delete a device (refused once orders refer to it: retire it instead) */
         delete: operations["delete-device"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/duty-roster": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List the duty roster */
+        get: operations["list-duty-roster"];
+        put?: never;
+        /** Put someone on duty for a week */
+        post: operations["create-duty-roster-entry"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/duty-roster/on-duty": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Who is on duty at a time (default now)
+         * @description Reads the local roster: the people of at's week (Monday 00:00 in TIMEZONE), or the latest earlier week's when nobody was entered for it. The notify function asks ROSTER_URL first when one is configured.
+         */
+        get: operations["get-on-duty"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/duty-roster/rotation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Fill weeks with a weekly rotation
+         * @description Puts people[0] on duty for startWeek, people[1] for the next week, and so on round-robin for `weeks` weeks. Weeks that already have someone on duty are skipped, so running it again only fills gaps.
+         */
+        post: operations["rotate-duty-roster"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/duty-roster/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a roster entry */
+        get: operations["get-duty-roster-entry"];
+        /** Update a roster entry */
+        put: operations["update-duty-roster-entry"];
+        post?: never;
+        /** Delete a roster entry */
+        delete: operations["delete-duty-roster-entry"];
         options?: never;
         head?: never;
         patch?: never;
@@ -323,6 +463,77 @@ export interface paths {
         /** Enable or disable a strategy */
         put: operations["update-strategy-status"];
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List my in-app notifications */
+        get: operations["list-notifications"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/read-all": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Mark all my notifications read */
+        post: operations["read-all-notifications"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/unread-count": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Count my unread notifications */
+        get: operations["count-unread-notifications"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/{id}/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mark one of my notifications read
+         * @description Idempotent: a notification already read keeps its first read time. Another user's notification is 404.
+         */
+        post: operations["read-notification"];
         delete?: never;
         options?: never;
         head?: never;
@@ -735,6 +946,88 @@ export interface components {
             version?: number;
             zone?: string;
         };
+        DeviceQuery: {
+            groups: components["schemas"]["DeviceQueryGroup"][] | null;
+            /**
+             * @description How the groups combine: AND or OR; absent or empty means AND.
+             * @enum {string}
+             */
+            logic?: "AND" | "OR" | "";
+        };
+        DeviceQueryBlock: {
+            /** @description The device field (hostname, cpuCores, memoryBytes, status, idc, …), label key or taint key. */
+            key: string;
+            /** @enum {string} */
+            op: "eq" | "ne" | "in" | "notIn" | "exists" | "notExists" | "contains" | "prefix" | "gt" | "gte" | "lt" | "lte";
+            /**
+             * @description device: a device field; nodeLabel: a Kubernetes node label; taint: a node taint.
+             * @enum {string}
+             */
+            type: "device" | "nodeLabel" | "taint";
+            /** @description A string, numbers included ("64", "512Gi"); a comma list for in/notIn; value:effect for taints; absent for exists/notExists. */
+            value?: string;
+        };
+        DeviceQueryGroup: {
+            blocks: components["schemas"]["DeviceQueryBlock"][] | null;
+            /**
+             * @description How the blocks combine: AND or OR; absent or empty means AND.
+             * @enum {string}
+             */
+            logic?: "AND" | "OR" | "";
+        };
+        DeviceQueryRequest: {
+            /** @description list: nextCursor of the previous page (same query and sort). */
+            cursor?: string;
+            /** @description Conditions ANDed to the template: an array of blocks (all must hold) or a template. */
+            extra?: components["schemas"]["DeviceQueryBlock"][] | components["schemas"]["DeviceQuery"];
+            /** @description An inline template (the JSON a template stores), e.g. one being edited. */
+            groups?: components["schemas"]["DeviceQuery"];
+            /**
+             * Format: int64
+             * @description list: page size (default 50); preview: sample size (default 10, at most 50).
+             */
+            limit?: number;
+            /**
+             * @description list: a page of devices and the total; preview: the count and a small sample, for a live preview.
+             * @default list
+             * @enum {string}
+             */
+            mode: "list" | "preview";
+            /**
+             * @description list: the order, - for descending. preview ignores it.
+             * @default id
+             * @enum {string}
+             */
+            sort: "id" | "-id" | "hostname" | "-hostname" | "cpuCores" | "-cpuCores" | "memoryBytes" | "-memoryBytes";
+            /**
+             * Format: int64
+             * @description A stored template. Send either templateId or groups.
+             */
+            templateId?: number;
+        };
+        DeviceQueryResult: {
+            /**
+             * Format: int64
+             * @description Where a count stops.
+             */
+            countCap: number;
+            /**
+             * @description exact: total is the count. capped: at least total devices match, the count stopped at countCap (show "10,000+"). estimated: counting took too long; total is the planner's estimate.
+             * @enum {string}
+             */
+            countKind: "exact" | "capped" | "estimated";
+            /** @description list: the page in sort order. preview: a sample of matching devices, by id. */
+            items: components["schemas"]["Device"][];
+            /** @enum {string} */
+            mode: "list" | "preview";
+            /** @description list: pass as cursor for the next page; absent on the last page. */
+            nextCursor?: string;
+            /**
+             * Format: int64
+             * @description How many devices match, as countKind says.
+             */
+            total: number;
+        };
         DeviceRecord: {
             /** Format: int64 */
             clusterId?: number;
@@ -898,6 +1191,11 @@ export interface components {
             /** @description Pass as cursor for the next page; absent on the last page. */
             nextCursor?: string;
         };
+        ListNotification: {
+            items: components["schemas"]["Notification"][] | null;
+            /** @description Pass as cursor for the next page; absent on the last page. */
+            nextCursor?: string;
+        };
         ListOrderDevice: {
             items: components["schemas"]["OrderDevice"][] | null;
             /** @description Pass as cursor for the next page; absent on the last page. */
@@ -910,6 +1208,16 @@ export interface components {
         };
         ListPool: {
             items: components["schemas"]["Pool"][] | null;
+            /** @description Pass as cursor for the next page; absent on the last page. */
+            nextCursor?: string;
+        };
+        ListQueryTemplate: {
+            items: components["schemas"]["QueryTemplate"][] | null;
+            /** @description Pass as cursor for the next page; absent on the last page. */
+            nextCursor?: string;
+        };
+        ListRosterEntry: {
+            items: components["schemas"]["RosterEntry"][] | null;
             /** @description Pass as cursor for the next page; absent on the last page. */
             nextCursor?: string;
         };
@@ -974,6 +1282,36 @@ export interface components {
              * @description Current version (or send If-Match).
              */
             version?: number;
+        };
+        Notification: {
+            body: string;
+            /** Format: date-time */
+            createdAt: string;
+            eventId: string;
+            /** Format: int64 */
+            id: number;
+            /** @description Where it points in the workbench (UI_BASE_URL + /orders/<id>). */
+            link: string;
+            read: boolean;
+            /** Format: date-time */
+            readAt: string | null;
+            title: string;
+        };
+        OnDuty: {
+            /** Format: date-time */
+            at: string;
+            carriedOver: boolean;
+            people: components["schemas"]["RosterEntry"][] | null;
+            /**
+             * Format: date
+             * @description The Monday of at's week.
+             */
+            week: string;
+            /**
+             * Format: date
+             * @description The roster week the answer comes from; earlier than week when nobody was entered for it and the last roster carries over.
+             */
+            weekStart?: string;
         };
         OrderCreateInput: {
             /** @enum {string} */
@@ -1148,6 +1486,103 @@ export interface components {
             poolType: string;
             /** Format: int64 */
             version?: number;
+        };
+        QueryTemplate: {
+            /** Format: date-time */
+            createdAt: string;
+            createdBy: string;
+            description: string;
+            groups: components["schemas"]["DeviceQuery"];
+            /** Format: int64 */
+            id: number;
+            name: string;
+            /** Format: date-time */
+            updatedAt: string;
+            updatedBy: string;
+            /** @description The matching policies and strategies that use the template (get one only). */
+            usedBy?: components["schemas"]["TemplateUser"][] | null;
+            /** Format: int64 */
+            version: number;
+        };
+        QueryTemplateInput: {
+            description?: string;
+            /** @description The template; validated on write (400-class errors name body.groups… paths). */
+            groups: components["schemas"]["DeviceQuery"];
+            /** @description Unique. */
+            name: string;
+            /**
+             * Format: int64
+             * @description Current version, for updates (or send If-Match).
+             */
+            version?: number;
+        };
+        ReadAll: {
+            /** Format: int64 */
+            updated: number;
+        };
+        RosterEntry: {
+            /** @description Chat user id (Slack member id, Feishu open_id, WeCom userid) used for mentions. */
+            chatId: string;
+            /** Format: date-time */
+            createdAt: string;
+            createdBy: string;
+            email: string;
+            /** Format: int64 */
+            id: number;
+            /** @description App user name of the on-duty person. */
+            person: string;
+            /** @description Mentioned by DingTalk robots. */
+            phone: string;
+            /** Format: date-time */
+            updatedAt: string;
+            updatedBy: string;
+            /** Format: int64 */
+            version: number;
+            /**
+             * Format: date
+             * @description The Monday the duty week starts, in TIMEZONE; weeks hand over at Monday 00:00.
+             */
+            weekStart: string;
+        };
+        RosterEntryInput: {
+            chatId?: string;
+            email?: string;
+            /** @description App user name; in-app notifications go to this user. */
+            person: string;
+            phone?: string;
+            /**
+             * Format: int64
+             * @description Current version, for updates (or send If-Match).
+             */
+            version?: number;
+            /**
+             * Format: date
+             * @description A Monday (YYYY-MM-DD).
+             */
+            weekStart: string;
+        };
+        RosterPerson: {
+            chatId?: string;
+            email?: string;
+            /** @description App user name; in-app notifications go to this user. */
+            person: string;
+            phone?: string;
+        };
+        Rotation: {
+            created: components["schemas"]["RosterEntry"][] | null;
+            /** @description Weeks that already had someone on duty; they are left as they are. */
+            skippedWeeks: string[] | null;
+        };
+        RotationInput: {
+            /** @description In rotation order. */
+            people: components["schemas"]["RosterPerson"][] | null;
+            /**
+             * Format: date
+             * @description A Monday: the first week to fill.
+             */
+            startWeek: string;
+            /** Format: int64 */
+            weeks: number;
         };
         Snapshot: {
             /** Format: date-time */
@@ -1404,6 +1839,24 @@ export interface components {
             effect: "NoSchedule" | "PreferNoSchedule" | "NoExecute";
             key: string;
             value?: string;
+        };
+        TemplateUser: {
+            /** Format: int64 */
+            id: number;
+            /** @enum {string} */
+            kind: "matchingPolicy" | "strategy";
+            name: string;
+            /** @enum {string} */
+            status: "enabled" | "disabled";
+            /**
+             * @description Which action the template selects devices for.
+             * @enum {string}
+             */
+            use: "pool_entry" | "pool_exit";
+        };
+        UnreadCount: {
+            /** Format: int64 */
+            count: number;
         };
         WorkbenchSummary: {
             /**
@@ -1693,6 +2146,209 @@ export interface operations {
             };
         };
     };
+    "query-devices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeviceQueryRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeviceQueryResult"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "list-query-templates": {
+        parameters: {
+            query?: {
+                /** @description Substring of the name. */
+                name?: string;
+                limit?: number;
+                /** @description nextCursor of the previous page. */
+                cursor?: string;
+                /** @description A field name, - prefix for descending. */
+                sort?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListQueryTemplate"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "create-query-template": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["QueryTemplateInput"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QueryTemplate"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "get-query-template": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QueryTemplate"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "update-query-template": {
+        parameters: {
+            query?: never;
+            header?: {
+                "If-Match"?: string;
+            };
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["QueryTemplateInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QueryTemplate"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "delete-query-template": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
     "list-devices": {
         parameters: {
             query?: {
@@ -1774,9 +2430,7 @@ export interface operations {
     "import-devices": {
         parameters: {
             query?: never;
-            header?: {
-                "Content-Type"?: string;
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
@@ -1878,6 +2532,244 @@ export interface operations {
         };
     };
     "delete-device": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "list-duty-roster": {
+        parameters: {
+            query?: {
+                /** @description Weeks starting on or after this date. */
+                from?: string;
+                /** @description Weeks starting on or before this date. */
+                to?: string;
+                person?: string;
+                limit?: number;
+                /** @description nextCursor of the previous page. */
+                cursor?: string;
+                /** @description A field name, - prefix for descending. */
+                sort?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListRosterEntry"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "create-duty-roster-entry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RosterEntryInput"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RosterEntry"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "get-on-duty": {
+        parameters: {
+            query?: {
+                /** @description RFC 3339 time; default now. */
+                at?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OnDuty"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "rotate-duty-roster": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RotationInput"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Rotation"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "get-duty-roster-entry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RosterEntry"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "update-duty-roster-entry": {
+        parameters: {
+            query?: never;
+            header?: {
+                "If-Match"?: string;
+            };
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RosterEntryInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RosterEntry"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "delete-duty-roster-entry": {
         parameters: {
             query?: never;
             header?: never;
@@ -2469,6 +3361,132 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Strategy"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "list-notifications": {
+        parameters: {
+            query?: {
+                /** @description Only unread ones. */
+                unread?: boolean;
+                limit?: number;
+                /** @description nextCursor of the previous page. */
+                cursor?: string;
+                /** @description A field name, - prefix for descending. */
+                sort?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListNotification"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "read-all-notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReadAll"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "count-unread-notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnreadCount"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "read-notification": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Notification"];
                 };
             };
             /** @description Error */

@@ -4,8 +4,7 @@ import { BellOutlined } from '@ant-design/icons';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { useNavigate } from 'react-router-dom';
-import { api } from '../api/client';
-import type { List as ApiList, Notification } from '../api/models';
+import { typed } from '../api/typed';
 import { fmtTime } from '../lib/format';
 import { keys } from '../lib/queries';
 import { QueryState } from './QueryState';
@@ -16,16 +15,26 @@ export function NotificationBell() {
   const qc = useQueryClient();
   const q = useQuery({
     queryKey: keys.notifications,
-    queryFn: () => api.get<ApiList<Notification>>('/notifications', { limit: 20 }),
+    queryFn: () => typed.get('/notifications', { query: { limit: 20 } }),
+    refetchInterval: 30_000,
+    retry: false,
+  });
+  const unreadCount = useQuery({
+    queryKey: [...keys.notifications, 'unread'],
+    queryFn: () => typed.get('/notifications/unread-count'),
     refetchInterval: 30_000,
     retry: false,
   });
   const read = useMutation({
-    mutationFn: (id: number) => api.put(`/notifications/${id}/read`),
+    mutationFn: (id: number) => typed.post('/notifications/{id}/read', undefined as never, { path: { id } }),
+    onSettled: () => qc.invalidateQueries({ queryKey: keys.notifications }),
+  });
+  const readAll = useMutation({
+    mutationFn: () => typed.post('/notifications/read-all', undefined as never),
     onSettled: () => qc.invalidateQueries({ queryKey: keys.notifications }),
   });
   const items = q.data?.items ?? [];
-  const unread = items.filter((n) => !n.readAt).length;
+  const unread = unreadCount.data?.count ?? items.filter((n) => !n.read).length;
   const content = (
     <div style={{ width: 360, maxHeight: 420, overflow: 'auto' }}>
       <QueryState loading={q.isLoading} error={q.error} empty={!items.length} emptyText={t('notification.empty')} onRetry={() => q.refetch()}>
@@ -34,9 +43,9 @@ export function NotificationBell() {
           dataSource={items}
           renderItem={(n) => (
             <List.Item
-              style={{ cursor: n.link ? 'pointer' : 'default', opacity: n.readAt ? 0.6 : 1 }}
+              style={{ cursor: n.link ? 'pointer' : 'default', opacity: n.read ? 0.6 : 1 }}
               onClick={() => {
-                if (!n.readAt) read.mutate(n.id);
+                if (!n.read) read.mutate(n.id);
                 if (n.link) {
                   try {
                     const u = new URL(n.link, window.location.origin);
@@ -48,7 +57,7 @@ export function NotificationBell() {
               }}
             >
               <List.Item.Meta
-                title={<Typography.Text strong={!n.readAt}>{n.title}</Typography.Text>}
+                title={<Typography.Text strong={!n.read}>{n.title}</Typography.Text>}
                 description={
                   <>
                     <div>{n.body}</div>
@@ -65,7 +74,19 @@ export function NotificationBell() {
     </div>
   );
   return (
-    <Popover content={content} title={t('notification.title')} trigger="click" placement="bottomRight">
+    <Popover
+      content={content}
+      title={
+        <div style={{ display: 'flex', justifyContent: 'space-between', alignItems: 'center' }}>
+          {t('notification.title')}
+          <Button size="small" type="link" disabled={!unread} onClick={() => readAll.mutate()}>
+            {t('notification.markAllRead')}
+          </Button>
+        </div>
+      }
+      trigger="click"
+      placement="bottomRight"
+    >
       <Badge count={unread} size="small" offset={[-4, 4]}>
         <Button type="text" icon={<BellOutlined />} aria-label={t('notification.title')} data-testid="notification-bell" />
       </Badge>

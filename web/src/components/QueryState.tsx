@@ -22,7 +22,7 @@ export function ErrorAlert({ error, onRetry, compact }: { error: unknown; onRetr
       showIcon
       data-testid="error-state"
       title={title}
-      description={compact ? lines[0] : lines.map((l, i) => <div key={i}>{l}</div>)}
+      description={(compact ? lines.slice(1).concat(lines.length > 1 ? [] : lines) : lines).map((l, i) => <div key={i}>{l}</div>)}
       action={
         onRetry ? (
           <Button size="small" onClick={onRetry}>

@@ -73,7 +73,11 @@ export function usePools(opts?: Opts<Pool[]>) {
 }
 
 export function useTemplates() {
-  return useQuery({ queryKey: [...keys.templates, 'all'], queryFn: () => fetchAll<QueryTemplate>('/device-query/templates'), staleTime: 30_000 });
+  return useQuery({
+    queryKey: [...keys.templates, 'all'],
+    queryFn: async () => (await typed.get('/device-query/templates', { query: { limit: 500 } })).items ?? ([] as QueryTemplate[]),
+    staleTime: 30_000,
+  });
 }
 
 export function usePolicies() {

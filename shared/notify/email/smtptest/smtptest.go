@@ -59,14 +59,14 @@ type Server struct {
 	Host string
 	Port int
 
-	opts   Options
-	cert   tls.Certificate
-	pool   *x509.CertPool
-	mu     sync.Mutex
-	msgs   []Received
-	rcpt   func(to string) error
-	ln     net.Listener
-	srv    *smtp.Server
+	opts Options
+	cert tls.Certificate
+	pool *x509.CertPool
+	mu   sync.Mutex
+	msgs []Received
+	rcpt func(to string) error
+	ln   net.Listener
+	srv  *smtp.Server
 }
 
 // Start listens on a free loopback port; the server stops at cleanup.

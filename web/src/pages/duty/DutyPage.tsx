@@ -1,17 +1,17 @@
 // 值班表: who is on duty each week (notifications of orders and shortages go to them).
-import { App, Button, Col, DatePicker, Form, Input, Popconfirm, Row, Tag } from 'antd';
+import { App, Button, Col, DatePicker, Form, Input, Popconfirm, Row, Space, Tag } from 'antd';
 import { PlusOutlined } from '@ant-design/icons';
-import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import dayjs, { type Dayjs } from 'dayjs';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { api } from '../../api/client';
+import { typed } from '../../api/typed';
 import type { DutyEntry } from '../../api/models';
 import { CursorTable } from '../../components/CursorTable';
 import { FormModal } from '../../components/FormModal';
 import { fmtDay } from '../../lib/format';
 import { keys } from '../../lib/queries';
-import { useCursorList } from '../../lib/useCursorList';
+import { useTypedList } from '../../lib/useCursorList';
 
 interface Values {
   week: Dayjs;
@@ -32,17 +32,25 @@ export default function DutyPage() {
   const { message } = App.useApp();
   const qc = useQueryClient();
   const [open, setOpen] = useState(false);
-  const list = useCursorList<DutyEntry>(keys.duty, '/duty-roster', { sort: '-weekStart' });
+  const list = useTypedList(keys.duty, '/duty-roster', { sort: '-weekStart' });
+  const onDuty = useQuery({ queryKey: [...keys.duty, 'on-duty'], queryFn: () => typed.get('/duty-roster/on-duty') });
   const thisWeek = mondayOf(dayjs());
   const del = useMutation({
-    mutationFn: (d: DutyEntry) => api.del(`/duty-roster/${d.id}`),
+    mutationFn: (d: DutyEntry) => typed.del('/duty-roster/{id}', { path: { id: d.id } }),
     onSuccess: () => qc.invalidateQueries({ queryKey: keys.duty }),
     onError: (e) => message.error((e as Error).message),
   });
   return (
     <div>
       <div className="page-header">
-        <h2>{t('nav.duty')}</h2>
+        <Space>
+          <h2>{t('nav.duty')}</h2>
+          {onDuty.data?.people?.length ? (
+            <Tag color="green" data-testid="on-duty">
+              {t('duty.current')}: {onDuty.data.people.map((p) => p.person).join(', ')}
+            </Tag>
+          ) : null}
+        </Space>
         <Button type="primary" icon={<PlusOutlined />} onClick={() => setOpen(true)}>
           {t('duty.add')}
         </Button>
@@ -82,7 +90,7 @@ export default function DutyPage() {
         initial={{ week: dayjs() }}
         onClose={() => setOpen(false)}
         onSubmit={async (v) => {
-          await api.post('/duty-roster', {
+          await typed.post('/duty-roster', {
             weekStart: mondayOf(v.week),
             person: v.person,
             email: v.email ?? '',

@@ -4,18 +4,11 @@ import { Card, Statistic, Table, Tag, Typography } from 'antd';
 import { useQuery } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { request } from '../../api/client';
-import type { Device, Template } from '../../api/models';
+import { typed } from '../../api/typed';
+import type { Device, DeviceQueryResult, Template } from '../../api/models';
 import { ErrorAlert } from '../../components/QueryState';
 import { fmtBytes } from '../../lib/format';
 
-export interface QueryResult {
-  count?: number;
-  total?: number;
-  capped?: boolean;
-  estimated?: boolean;
-  items?: Device[] | null;
-}
 
 function useDebounced<T>(v: T, ms: number): T {
   const [d, setD] = useState(v);
@@ -29,21 +22,21 @@ function useDebounced<T>(v: T, ms: number): T {
 export function Preview({ template, valid }: { template: Template; valid: boolean }) {
   const { t } = useTranslation();
   const body = useDebounced(JSON.stringify(template), 400);
-  const q = useQuery<QueryResult>({
+  const q = useQuery<DeviceQueryResult>({
     queryKey: ['device-query', 'preview', body],
     enabled: valid,
     placeholderData: (prev) => prev,
     retry: false,
     queryFn: ({ signal }) => queryPreview(JSON.parse(body) as Template, signal),
   });
-  const count = q.data?.count ?? q.data?.total ?? q.data?.items?.length;
+  const count = q.data ? (q.data.countKind === 'capped' ? `${q.data.total.toLocaleString()}+` : q.data.total) : undefined;
   return (
     <Card size="small" title={t('template.preview')} data-testid="template-preview" extra={<Typography.Text type="secondary">{t('template.previewHint')}</Typography.Text>}>
       <Statistic
         title={t('template.matching')}
         value={valid && count != null ? count : '—'}
         loading={q.isFetching && q.data === undefined}
-        suffix={q.data?.capped ? t('template.capped') : q.data?.estimated ? t('template.estimated') : undefined}
+        suffix={q.data?.countKind === 'capped' ? t('template.capped') : q.data?.countKind === 'estimated' ? t('template.estimated') : undefined}
         valueStyle={{ color: q.isFetching ? '#999' : undefined }}
       />
       {q.error ? <ErrorAlert error={q.error} compact /> : null}
@@ -71,6 +64,7 @@ export function Preview({ template, valid }: { template: Template; valid: boolea
   );
 }
 
-export function queryPreview(groups: Template, signal?: AbortSignal): Promise<QueryResult> {
-  return request<QueryResult>('POST', '/device-query/query', { body: { groups, preview: true, limit: 10 }, signal });
+export function queryPreview(groups: Template, signal?: AbortSignal): Promise<DeviceQueryResult> {
+  void signal;
+  return typed.post('/device-query/query', { groups: groups as never, mode: 'preview', limit: 10, sort: 'id' });
 }

@@ -79,9 +79,9 @@ export function TemplateBuilder({ value, onChange, errors = {} }: Props) {
             const blockErrors = ['type', 'key', 'op', 'value'].map((k) => err(`${p}.${k}`)).filter(Boolean);
             return (
               <div key={bi} style={{ marginBottom: 8 }} data-testid={`block-${gi}-${bi}`}>
-                <Space wrap align="start">
+                <div style={{ display: 'flex', gap: 8, alignItems: 'flex-start' }}>
                   <Select
-                    style={{ width: 130 }}
+                    style={{ width: 120, flex: 'none' }}
                     value={b.type || undefined}
                     status={status(`${p}.type`)}
                     aria-label={t('template.type')}
@@ -91,7 +91,7 @@ export function TemplateBuilder({ value, onChange, errors = {} }: Props) {
                   />
                   {b.type === 'device' ? (
                     <Select
-                      style={{ width: 160 }}
+                      style={{ width: 150, flex: 'none' }}
                       value={b.key || undefined}
                       status={status(`${p}.key`)}
                       aria-label={t('template.key')}
@@ -102,7 +102,7 @@ export function TemplateBuilder({ value, onChange, errors = {} }: Props) {
                     />
                   ) : (
                     <Input
-                      style={{ width: 160 }}
+                      style={{ width: 150, flex: 'none' }}
                       value={b.key}
                       status={status(`${p}.key`)}
                       placeholder={t('template.key')}
@@ -112,7 +112,7 @@ export function TemplateBuilder({ value, onChange, errors = {} }: Props) {
                     />
                   )}
                   <Select
-                    style={{ width: 130 }}
+                    style={{ width: 120, flex: 'none' }}
                     value={b.op || undefined}
                     status={status(`${p}.op`)}
                     aria-label={t('template.op')}
@@ -123,7 +123,7 @@ export function TemplateBuilder({ value, onChange, errors = {} }: Props) {
                   {opTakesValue(b.op) ? (
                     field?.values && (b.op === 'eq' || b.op === 'ne') ? (
                       <Select
-                        style={{ width: 200 }}
+                        style={{ flex: 1, minWidth: 120 }}
                         value={b.value || undefined}
                         status={status(`${p}.value`)}
                         aria-label={t('template.value')}
@@ -133,7 +133,7 @@ export function TemplateBuilder({ value, onChange, errors = {} }: Props) {
                       />
                     ) : (
                       <Input
-                        style={{ width: 200 }}
+                        style={{ flex: 1, minWidth: 120 }}
                         value={b.value ?? ''}
                         status={status(`${p}.value`)}
                         placeholder={hint ?? t('template.value')}
@@ -151,7 +151,7 @@ export function TemplateBuilder({ value, onChange, errors = {} }: Props) {
                       onClick={() => setGroups(value.groups.map((x, i) => (i === gi ? { ...x, blocks: x.blocks.filter((_, j) => j !== bi) } : x)))}
                     />
                   </Tooltip>
-                </Space>
+                </div>
                 {blockErrors.length ? (
                   <div>
                     <Typography.Text type="danger" style={{ fontSize: 12 }}>

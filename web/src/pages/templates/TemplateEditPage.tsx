@@ -5,8 +5,9 @@ import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useNavigate, useParams } from 'react-router-dom';
-import { api, ApiError } from '../../api/client';
-import type { QueryTemplate, Template } from '../../api/models';
+import { ApiError } from '../../api/client';
+import { typed } from '../../api/typed';
+import type { Template } from '../../api/models';
 import { QueryState } from '../../components/QueryState';
 import { applyApiError } from '../../lib/formErrors';
 import { keys } from '../../lib/queries';
@@ -31,7 +32,7 @@ export default function TemplateEditPage() {
   const existing = useQuery({
     queryKey: [...keys.templates, 'one', id],
     enabled: !isNew,
-    queryFn: () => api.get<QueryTemplate>(`/device-query/templates/${id}`),
+    queryFn: () => typed.get('/device-query/templates/{id}', { path: { id: Number(id) } }),
   });
   useEffect(() => {
     if (existing.data) {
@@ -62,9 +63,9 @@ export default function TemplateEditPage() {
     }
     setSaving(true);
     try {
-      const body = { name: values.name.trim(), description: values.description ?? '', groups: json };
-      if (isNew) await api.post<QueryTemplate>('/device-query/templates', body);
-      else await api.put<QueryTemplate>(`/device-query/templates/${id}`, { ...body, version: existing.data?.version });
+      const body = { name: values.name.trim(), description: values.description ?? '', groups: json as never };
+      if (isNew) await typed.post('/device-query/templates', body);
+      else await typed.put('/device-query/templates/{id}', { ...body, version: existing.data?.version }, { path: { id: Number(id) } });
       message.success(t('common.saved'));
       await qc.invalidateQueries({ queryKey: keys.templates });
       nav('/templates');

@@ -4,14 +4,14 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate } from 'react-router-dom';
-import { api } from '../../api/client';
+import { typed } from '../../api/typed';
 import type { QueryTemplate } from '../../api/models';
 import { CursorTable } from '../../components/CursorTable';
 import { FilterBar } from '../../components/FilterBar';
 import { fmtTime } from '../../lib/format';
 import { keys } from '../../lib/queries';
 import { parseTemplate } from '../../lib/template';
-import { useCursorList } from '../../lib/useCursorList';
+import { useTypedList } from '../../lib/useCursorList';
 
 /** One line per group: "cpuCores gte 64 AND gpu exists". */
 function summary(tpl: QueryTemplate['groups']): string[] {
@@ -25,9 +25,9 @@ export default function TemplatesPage() {
   const qc = useQueryClient();
   const { message } = App.useApp();
   const [filters, setFilters] = useState<{ name?: string }>({});
-  const list = useCursorList<QueryTemplate>(keys.templates, '/device-query/templates', { ...filters });
+  const list = useTypedList(keys.templates, '/device-query/templates', { ...filters });
   const del = useMutation({
-    mutationFn: (x: QueryTemplate) => api.del(`/device-query/templates/${x.id}`),
+    mutationFn: (x: QueryTemplate) => typed.del('/device-query/templates/{id}', { path: { id: x.id } }),
     onSuccess: () => {
       message.success(t('common.deleted'));
       void qc.invalidateQueries({ queryKey: keys.templates });
