@@ -19,6 +19,7 @@ async function settle() {
 }
 
 async function shot(file) {
+  await page.mouse.move(0, 0); // no hover tooltips in the picture
   await settle();
   await page.screenshot({ path: join(shotDir, `${file}.png`), fullPage: true });
 }
@@ -32,6 +33,11 @@ async function visit(path) {
 async function pick(testId, text) {
   await page.locator(`[data-testid="${testId}"]`).click();
   await page.locator('.ant-select-dropdown:not(.ant-select-dropdown-hidden) .ant-select-item-option', { hasText: text }).first().click();
+}
+
+async function closeModal() {
+  await page.locator('.ant-modal-footer button').last().click();
+  await page.locator('.ant-modal-wrap').waitFor({ state: 'hidden' }).catch(() => {});
 }
 
 function daysAgo(n) {
@@ -142,18 +148,23 @@ try {
   await T.test('dry run shows the decision without creating an order', async () => {
     await visit('/strategies');
     await page.getByTestId(`dryrun-${ids.strategy}`).click();
-    await page.getByTestId('run-result').waitFor();
-    await page.getByTestId('run-result').getByText('已触发').waitFor();
-    await shot('04-strategy-dry-run');
-    await page.keyboard.press('Escape');
+    try {
+      await page.getByTestId('run-result').getByText('已触发').waitFor();
+    } finally {
+      await shot('04-strategy-dry-run'); // the result, or the error the modal shows
+      await closeModal();
+    }
     const orders = await api.get(`/elastic-scaling/orders?strategyId=${ids.strategy}`);
     if (orders.items.length) throw new Error('a dry run created an order');
   });
 
   await T.test('run now creates an order', async () => {
     await page.getByTestId(`run-${ids.strategy}`).click();
-    await page.getByTestId('run-result').getByText('已触发').waitFor();
-    await page.keyboard.press('Escape');
+    try {
+      await page.getByTestId('run-result').getByText('已触发').waitFor();
+    } finally {
+      await closeModal();
+    }
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline) {
       const orders = await api.get(`/elastic-scaling/orders?strategyId=${ids.strategy}`);

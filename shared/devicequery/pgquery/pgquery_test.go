@@ -120,7 +120,9 @@ func TestInjectionIsRejectedOrMatchedLiterally(t *testing.T) {
 	}
 }
 
-func validUTF8NoNUL(s string) bool { return !strings.ContainsRune(s, 0) && strings.ToValidUTF8(s, "\uFFFD") == s }
+func validUTF8NoNUL(s string) bool {
+	return !strings.ContainsRune(s, 0) && strings.ToValidUTF8(s, "\uFFFD") == s
+}
 
 func prefixed(ids map[string]int64, payloads []string, pl string) []int64 {
 	var out []int64

@@ -269,7 +269,9 @@ func (g *gen) template() devicequery.Template {
 	return t
 }
 
-func (g *gen) logic() string { return pick(g.r, []string{"", devicequery.LogicAnd, devicequery.LogicOr, devicequery.LogicOr}) }
+func (g *gen) logic() string {
+	return pick(g.r, []string{"", devicequery.LogicAnd, devicequery.LogicOr, devicequery.LogicOr})
+}
 
 func (g *gen) block() devicequery.Block {
 	switch g.r.IntN(5) {

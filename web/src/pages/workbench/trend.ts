@@ -64,7 +64,8 @@ export function trendOption(snaps: DailySnapshot[], strategy: Strategy | undefin
     legend: { top: 0 },
     grid: { left: 48, right: 24, top: 40, bottom: 40 },
     xAxis: { type: 'category', data: days, boundaryGap: false },
-    yAxis: { type: 'value', min: 0, max: 100, axisLabel: { formatter: '{value}%' } },
+    // Allocation can pass 100% (overcommit): the axis grows past 100 then.
+    yAxis: { type: 'value', min: 0, max: (v: { max: number }) => Math.max(100, Math.ceil(v.max / 10) * 10), axisLabel: { formatter: '{value}%' } },
     series: [cpuAlloc, cpuUse, memAlloc, memUse],
   };
 }
