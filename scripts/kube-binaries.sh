@@ -81,7 +81,7 @@ import (
 
 func main() { etcdmain.Main(os.Args) }
 GO
-  say "building etcd $ETCD_VERSION in $src (cold: ~1-2 min; cached afterwards)"
+  say "building etcd $ETCD_VERSION in $src (cold: 1-7 min depending on load; cached afterwards)"
   local start=$SECONDS
   (cd "$src" && go mod tidy >&2 && CGO_ENABLED=0 go build -o "$etcd.tmp" -ldflags "-s -w" .)
   mv "$etcd.tmp" "$etcd"

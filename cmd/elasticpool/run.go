@@ -6,15 +6,20 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/elasticpool/elasticpool/functions/evaluate"
 	"github.com/elasticpool/elasticpool/functions/maintenance"
+	"github.com/elasticpool/elasticpool/functions/match"
+	"github.com/elasticpool/elasticpool/functions/notify"
 	"github.com/elasticpool/elasticpool/functions/orders"
 	"github.com/elasticpool/elasticpool/shared/auth"
 	"github.com/elasticpool/elasticpool/shared/config"
 	"github.com/elasticpool/elasticpool/shared/events"
+	"github.com/elasticpool/elasticpool/shared/lock"
 	"github.com/elasticpool/elasticpool/shared/postgres"
 )
 
@@ -29,6 +34,8 @@ type Config struct {
 	UI     config.UI
 	// Maintenance: external systems' secrets and tokens (docs/maintenance.md).
 	Maintenance maintenance.Config
+	// Pipeline: the local cron standing in for the PingSource (docs/pipeline.md).
+	Pipeline PipelineConfig
 }
 
 func loadConfig(ctx context.Context) (*Config, error) {
@@ -85,7 +92,18 @@ func run(ctx context.Context) error {
 		return err
 	}
 
-	api := orders.New(orders.Deps{DB: db, Redis: rdb, Auth: authn, Location: loc, StaticDir: cfg.UI.StaticDir})
+	// Functions emit to K_SINK; locally it is the in-process broker's ingress.
+	sink := cfg.Events.Sink
+	if sink == "" {
+		sink = localSink(cfg.Port)
+	}
+	emitter, err := events.NewHTTPEmitter(sink, cfg.Events.CEOverrides, events.EmitterOptions{})
+	if err != nil {
+		return err
+	}
+
+	api := orders.New(orders.Deps{DB: db, Redis: rdb, Auth: authn, Location: loc, StaticDir: cfg.UI.StaticDir,
+		Emitter: emitter, RedisPrefix: cfg.Redis.Prefix})
 	mux := http.NewServeMux()
 	mux.Handle("/", api.Routes())
 
@@ -95,15 +113,28 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	var maintEmitter events.Emitter
-	if cfg.Events.Sink != "" {
-		if maintEmitter, err = events.NewHTTPEmitter(cfg.Events.Sink, cfg.Events.CEOverrides, events.EmitterOptions{}); err != nil {
-			return err
-		}
-	}
-	maint := maintenance.New(maintenance.Deps{DB: db, Auth: authn, Systems: maintCreds, Emitter: maintEmitter, Location: loc})
+	maint := maintenance.New(maintenance.Deps{DB: db, Auth: authn, Systems: maintCreds, Emitter: emitter, Location: loc})
 	mux.Handle(maintenance.APIPrefix+"/", maint.Routes())
 	mux.Handle(maintenance.EventsPath, maint.Events())
+
+	// The CloudEvent functions behind the local broker, and the daily cron.
+	notifyCfg, err := notify.Load(ctx)
+	if err != nil {
+		return err
+	}
+	notifyDeps, err := notify.Build(ctx, notifyCfg, db, os.LookupEnv, slog.Default())
+	if err != nil {
+		return err
+	}
+	locks := lock.New(rdb, cfg.Redis.Prefix)
+	side, err := startEvents(ctx, mux, cfg.Port, cfg.Events.BusURL, cfg.Pipeline.Schedule, loc, emitter, map[string]events.HandlerFunc{
+		events.FunctionEvaluate: evaluate.New(evaluate.Deps{DB: db, Locks: locks, Emitter: emitter, Location: loc}).Handle,
+		events.FunctionMatch:    match.New(match.Deps{DB: db, Emitter: emitter, Location: loc}).Handle,
+		events.FunctionNotify:   notify.New(notifyDeps).Handle,
+	})
+	if err != nil {
+		return err
+	}
 
 	srv := &http.Server{Addr: ":" + cfg.Port, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
@@ -114,6 +145,7 @@ func run(ctx context.Context) error {
 	}
 	select {
 	case err := <-errc:
+		side.stop(context.Background())
 		if !errors.Is(err, http.ErrServerClosed) {
 			return err
 		}
@@ -123,9 +155,6 @@ func run(ctx context.Context) error {
 	slog.Info("shutting down")
 	shutCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
+	side.stop(shutCtx) // before the server: the broker's deliveries go through it
 	return srv.Shutdown(shutCtx)
-}
-
-func seedDemo(ctx context.Context) error {
-	return errors.New("seed-demo: not built yet")
 }

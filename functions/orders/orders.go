@@ -12,6 +12,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
+	"gocloud.dev/secrets"
 
 	"github.com/elasticpool/elasticpool/shared/auth"
 	"github.com/elasticpool/elasticpool/shared/events"
@@ -33,6 +34,12 @@ type Deps struct {
 	StaticDir string
 	// Emitter sends order events after commit; nil emits nothing.
 	Emitter events.Emitter
+	// RedisPrefix is REDIS_PREFIX: run-now takes the evaluate function's cooldown locks.
+	RedisPrefix string
+	// Keeper encrypts cluster credentials (SECRETS_KEEPER_URL); nil refuses to store them.
+	Keeper *secrets.Keeper
+	// Clusters tests connections and collects now (functions/collect); nil answers 503.
+	Clusters ClusterOps
 }
 
 // Function is the API.
@@ -62,6 +69,7 @@ func New(d Deps) *Function {
 	// One register call per resource; each lives in its own file.
 	f.registerHealth()
 	f.registerClusters()
+	f.registerClusterCredentials(d.Keeper, d.Clusters)
 	f.registerPools()
 	f.registerStrategies()
 	f.registerPolicies()
@@ -72,6 +80,7 @@ func New(d Deps) *Function {
 	f.registerOrderAPI()
 	f.registerRoster()
 	f.registerNotifications()
+	f.registerEvaluations(d.RedisPrefix)
 	f.registerStatic()
 	return f
 }

@@ -415,3 +415,70 @@ func TestParseOverrides(t *testing.T) {
 		t.Fatalf("empty: got %v, %v", got, err)
 	}
 }
+
+type reqIDKey struct{}
+
+// TestHandlerSurvivesConcurrentCancellations is the sdk-go receive-handler
+// hazard: many concurrent requests, a third of them abandoned by their
+// client mid-way. Every request must be answered (the server closes), and
+// every event must run under its own request's context.
+func TestHandlerSurvivesConcurrentCancellations(t *testing.T) {
+	var mismatched, handled atomic.Int32
+	h, err := Handler(context.Background(), func(ctx context.Context, e cloudevents.Event) error {
+		if ctx.Value(reqIDKey{}) != e.ID() {
+			mismatched.Add(1)
+		}
+		time.Sleep(20 * time.Millisecond)
+		if ctx.Err() != nil {
+			mismatched.Add(1) // the context of a request still being answered was cancelled
+		}
+		handled.Add(1)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), reqIDKey{}, r.Header.Get("ce-id"))))
+	}))
+	var wg sync.WaitGroup
+	var ok atomic.Int32
+	for i := range 60 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			timeout := 5 * time.Second
+			if i%3 == 0 {
+				timeout = 5 * time.Millisecond
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), timeout)
+			defer cancel()
+			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL, strings.NewReader(`{}`))
+			req.Header.Set("ce-specversion", "1.0")
+			req.Header.Set("ce-id", fmt.Sprint(i))
+			req.Header.Set("ce-type", "t")
+			req.Header.Set("ce-source", "/s")
+			req.Header.Set("content-type", "application/json")
+			if res, err := http.DefaultClient.Do(req); err == nil {
+				res.Body.Close()
+				if res.StatusCode == 200 {
+					ok.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	closed := make(chan struct{})
+	go func() { srv.Close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("server cannot close: a request is stuck in the receive handler")
+	}
+	if mismatched.Load() != 0 {
+		t.Fatalf("%d events ran under another request's context", mismatched.Load())
+	}
+	if ok.Load() < 40 || handled.Load() < ok.Load() {
+		t.Fatalf("answered %d, handled %d of 60", ok.Load(), handled.Load())
+	}
+}

@@ -49,15 +49,42 @@ func traceID(ctx context.Context) string {
 }
 
 // Handler serves fn as a CloudEvents HTTP endpoint (binary and structured
-// mode), built on cloudevents.NewHTTPReceiveHandler exactly as
-// functions-framework-go does, with Wrap applied. The answer's status is
-// fn's error as described in status.go.
+// mode) built on cloudevents.NewHTTPReceiveHandler, as functions-framework-go
+// does, with Wrap applied; the answer's status is fn's error (status.go).
+//
+// Unlike functions-framework-go it builds one protocol per request and hands
+// the receive handler a context that ends only when the request is answered.
+// sdk-go v2.16.2 pairs requests with receiver goroutines through one shared
+// unbuffered channel, and a receiver that gives up on its request's
+// cancellation orphans another request's message: that request hangs for
+// ever and later events run under other requests' (cancelled) contexts
+// (cloudevents/sdk-go#1224, #1332, both open). A client that goes away no
+// longer cancels the handler: the work finishes, and the sender's retry
+// finds it done (every handler is idempotent).
 func Handler(ctx context.Context, fn HandlerFunc) (http.Handler, error) {
+	wrapped := Wrap(fn)
+	if _, err := receiveHandler(ctx, wrapped); err != nil {
+		return nil, err
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h, err := receiveHandler(ctx, wrapped)
+		if err != nil {
+			slog.ErrorContext(r.Context(), "events: receive handler", "err", err)
+			http.Error(w, "cannot receive events", http.StatusInternalServerError)
+			return
+		}
+		rctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
+		defer cancel()
+		h.ServeHTTP(w, r.WithContext(rctx))
+	}), nil
+}
+
+func receiveHandler(ctx context.Context, fn HandlerFunc) (http.Handler, error) {
 	p, err := cloudevents.NewHTTP()
 	if err != nil {
 		return nil, fmt.Errorf("events: http protocol: %w", err)
 	}
-	h, err := cloudevents.NewHTTPReceiveHandler(ctx, p, Wrap(fn))
+	h, err := cloudevents.NewHTTPReceiveHandler(ctx, p, fn)
 	if err != nil {
 		return nil, fmt.Errorf("events: receive handler: %w", err)
 	}

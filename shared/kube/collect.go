@@ -10,7 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
 
-	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
+	"github.com/elasticpool/elasticpool/shared/clustercred"
 )
 
 // PageSize is the list page size: big enough for few round trips, small
@@ -33,16 +33,11 @@ type Inventory struct {
 	ResourceVersion string
 }
 
-// Client is the core/v1 client of one cluster.
-func Client(cfg *rest.Config) (corev1client.CoreV1Interface, error) {
-	return corev1client.NewForConfig(cfg)
-}
-
 // Read lists nodes and non-terminal bound pods (paged) and node metrics.
-func Read(ctx context.Context, c corev1client.CoreV1Interface) (Inventory, error) {
+func Read(ctx context.Context, c *Cluster) (Inventory, error) {
 	var inv Inventory
 	nodes, _, err := listAll(ctx, func(o metav1.ListOptions) ([]corev1.Node, metav1.ListMeta, error) {
-		l, err := c.Nodes().List(ctx, o)
+		l, err := c.ListNodes(ctx, o)
 		if err != nil {
 			return nil, metav1.ListMeta{}, err
 		}
@@ -52,7 +47,7 @@ func Read(ctx context.Context, c corev1client.CoreV1Interface) (Inventory, error
 		return inv, fmt.Errorf("list nodes: %w", err)
 	}
 	pods, rv, err := listAll(ctx, func(o metav1.ListOptions) ([]corev1.Pod, metav1.ListMeta, error) {
-		l, err := c.Pods(metav1.NamespaceAll).List(ctx, o)
+		l, err := c.ListPods(ctx, metav1.NamespaceAll, o)
 		if err != nil {
 			return nil, metav1.ListMeta{}, err
 		}
@@ -62,7 +57,7 @@ func Read(ctx context.Context, c corev1client.CoreV1Interface) (Inventory, error
 		return inv, fmt.Errorf("list pods: %w", err)
 	}
 	inv.Nodes, inv.Pods, inv.ResourceVersion = nodes, pods, rv
-	inv.Usage, inv.UsageNote = nodeUsage(ctx, c.RESTClient())
+	inv.Usage, inv.UsageNote = nodeUsage(ctx, c)
 	return inv, nil
 }
 
@@ -110,8 +105,8 @@ type nodeMetricsList struct {
 
 // nodeUsage reads metrics.k8s.io/v1beta1 NodeMetrics with a raw request, so
 // the metrics client module is not linked. Not served → nil and a note.
-func nodeUsage(ctx context.Context, rc rest.Interface) (map[string]Amount, string) {
-	raw, err := rc.Get().AbsPath("/apis/metrics.k8s.io/v1beta1/nodes").DoRaw(ctx)
+func nodeUsage(ctx context.Context, c *Cluster) (map[string]Amount, string) {
+	raw, err := c.Raw(ctx, "/apis/metrics.k8s.io/v1beta1/nodes")
 	if err != nil {
 		if apierrors.IsNotFound(err) {
 			return nil, "metrics.k8s.io is not served by this cluster; usage left empty"
@@ -132,4 +127,26 @@ func nodeUsage(ctx context.Context, rc rest.Interface) (map[string]Amount, strin
 		out[it.Metadata.Name] = Amount{CPU: cpu.MilliValue(), Mem: mem.Value()}
 	}
 	return out, ""
+}
+
+// TestConnection asks the server its version and lists one page of nodes
+// (the collector's least privilege: it must be able to list nodes).
+func TestConnection(ctx context.Context, cfg *rest.Config) clustercred.ConnectionResult {
+	c, err := NewCluster(cfg)
+	if err != nil {
+		return clustercred.ConnectionResult{Error: err.Error()}
+	}
+	var v struct {
+		GitVersion string `json:"gitVersion"`
+	}
+	raw, err := c.Raw(ctx, "/version")
+	if err != nil {
+		return clustercred.ConnectionResult{Error: "version: " + err.Error()}
+	}
+	_ = json.Unmarshal(raw, &v)
+	l, err := c.ListNodes(ctx, metav1.ListOptions{Limit: PageSize})
+	if err != nil {
+		return clustercred.ConnectionResult{ServerVersion: v.GitVersion, Error: "list nodes: " + err.Error()}
+	}
+	return clustercred.ConnectionResult{OK: true, ServerVersion: v.GitVersion, Nodes: len(l.Items)}
 }

@@ -6,9 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/elasticpool/elasticpool/shared/events"
@@ -217,8 +220,9 @@ func (e *Evaluator) decide(ctx context.Context, q postgres.Querier, strategyID i
 		return nil, err
 	}
 	th := thresholdsOf(s.Strategy)
-	redisDown := false
-	for i, t := range scope {
+	run.Decisions = make([]Decision, len(scope))
+	parallel(len(scope), func(i int) {
+		t := scope[i]
 		d := Decision{ClusterID: t.ClusterID, ClusterName: t.ClusterName, PoolID: t.PoolID, PoolName: t.PoolName,
 			PoolType: t.PoolType, Thresholds: th, RequiredDays: s.RequiredDays()}
 		ev, err := scaling.Evaluate(in[i])
@@ -227,17 +231,46 @@ func (e *Evaluator) decide(ctx context.Context, q postgres.Querier, strategyID i
 			d.Error = err.Error()
 			d.Reason = "evaluation failed: " + err.Error()
 			d.Observed.IdempotencyKey = scaling.IdempotencyKey(s.ID, t.ClusterID, t.PoolID, at, e.loc())
-			run.Decisions = append(run.Decisions, d)
-			continue
+		} else {
+			d.Result, d.StreakDays, d.RequiredDays, d.Reason = string(ev.Result), ev.StreakDays, ev.RequiredDays, ev.Reason
+			d.Observed = observedOf(ev, in[i].LastOrder)
 		}
-		d.Result, d.StreakDays, d.RequiredDays, d.Reason = string(ev.Result), ev.StreakDays, ev.RequiredDays, ev.Reason
-		d.Observed = observedOf(ev, in[i].LastOrder)
-		if ev.Result == scaling.ResultTriggered && taken != nil {
-			e.cooldownLock(ctx, &d, s, at, &redisDown, taken)
+		run.Decisions[i] = d
+	})
+	if taken != nil {
+		redisDown := false
+		for i := range run.Decisions {
+			if d := &run.Decisions[i]; d.Result == string(scaling.ResultTriggered) {
+				e.cooldownLock(ctx, d, s, at, &redisDown, taken)
+			}
 		}
-		run.Decisions = append(run.Decisions, d)
 	}
 	return run, nil
+}
+
+// parallel runs fn(0..n-1) on every core: deciding 10,000 pools is pure CPU
+// (shared/scaling) and would otherwise double the time the read takes.
+func parallel(n int, fn func(int)) {
+	workers := min(runtime.GOMAXPROCS(0), n/256+1)
+	if workers <= 1 {
+		for i := range n {
+			fn(i)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	chunk := (n + workers - 1) / workers
+	for lo := 0; lo < n; lo += chunk {
+		hi := min(lo+chunk, n)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := lo; i < hi; i++ {
+				fn(i)
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // cooldownLock is DESIGN §5.6: before a triggered pool is emitted, SET NX
@@ -330,9 +363,32 @@ func ReadInputs(ctx context.Context, q postgres.Querier, s scaling.Strategy, sco
 	}
 
 	today := scaling.DateOf(at.In(loc))
-	from, to := today.AddDays(-s.RequiredDays()), today.AddDays(-1)
-	if err := readDays(ctx, q, pools, from, to, func(pool int64, ds scaling.DailySnapshot) {
+	d := s.RequiredDays()
+	from, to := today.AddDays(-d), today.AddDays(-1)
+	// One backing array for every pool's days and one for the usage values
+	// the snapshots point to: at 10,000 pools × 30 days, per-row allocations
+	// cost more than the scan itself.
+	days := make([]scaling.DailySnapshot, len(scope)*d)
+	for i := range in {
+		in[i].Days = days[i*d : i*d : (i+1)*d]
+	}
+	var usage []int64
+	if err := readDays(ctx, q, pools, from, to, func(pool int64, ds scaling.DailySnapshot, cpu, mem *int64) {
 		i := index[pool]
+		if cpu != nil || mem != nil {
+			if len(usage)+2 > cap(usage) {
+				usage = make([]int64, 0, max(1024, len(scope)*d/4))
+			}
+			usage = append(usage, 0, 0)
+			if cpu != nil {
+				usage[len(usage)-2] = *cpu
+				ds.CPUUsage = &usage[len(usage)-2]
+			}
+			if mem != nil {
+				usage[len(usage)-1] = *mem
+				ds.MemUsage = &usage[len(usage)-1]
+			}
+		}
 		in[i].Days = append(in[i].Days, ds)
 	}); err != nil {
 		return nil, err
@@ -341,8 +397,10 @@ func ReadInputs(ctx context.Context, q postgres.Querier, s scaling.Strategy, sco
 }
 
 // readDays streams the pool_daily_snapshots rows of pools between two days
-// (inclusive), one row per pool-day (the rollup the ingest upserts).
-func readDays(ctx context.Context, q postgres.Querier, pools []int64, from, to scaling.Date, fn func(int64, scaling.DailySnapshot)) error {
+// (inclusive), one row per pool-day (the rollup the ingest upserts). The
+// usage values are passed apart (nil when not reported) and only valid
+// during the call, so the caller decides where they live.
+func readDays(ctx context.Context, q postgres.Querier, pools []int64, from, to scaling.Date, fn func(int64, scaling.DailySnapshot, *int64, *int64)) error {
 	rows, err := q.Query(ctx, `SELECT pool_id, day, captured_at, cpu_capacity, cpu_allocated, cpu_usage,
 			mem_capacity, mem_allocated, mem_usage, node_count
 		FROM pool_daily_snapshots
@@ -352,19 +410,26 @@ func readDays(ctx context.Context, q postgres.Querier, pools []int64, from, to s
 	}
 	defer rows.Close()
 	var (
-		pool int64
-		day  time.Time
-		ds   scaling.DailySnapshot
+		pool     int64
+		day      time.Time
+		ds       scaling.DailySnapshot
+		cpu, mem pgtype.Int8
 	)
-	dest := []any{&pool, &day, &ds.CapturedAt, &ds.CPUCapacity, &ds.CPUAllocated, &ds.CPUUsage,
-		&ds.MemCapacity, &ds.MemAllocated, &ds.MemUsage, &ds.NodeCount}
+	dest := []any{&pool, &day, &ds.CapturedAt, &ds.CPUCapacity, &ds.CPUAllocated, &cpu,
+		&ds.MemCapacity, &ds.MemAllocated, &mem, &ds.NodeCount}
 	for rows.Next() {
-		ds.CPUUsage, ds.MemUsage = nil, nil // fresh pointers: Scan reuses non-nil ones
 		if err := rows.Scan(dest...); err != nil {
 			return fmt.Errorf("read snapshots: %w", err)
 		}
 		ds.Day = scaling.DateOf(day)
-		fn(pool, ds)
+		var cpuP, memP *int64
+		if cpu.Valid {
+			cpuP = &cpu.Int64
+		}
+		if mem.Valid {
+			memP = &mem.Int64
+		}
+		fn(pool, ds, cpuP, memP)
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("read snapshots: %w", postgres.Translate(err))

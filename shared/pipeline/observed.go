@@ -33,14 +33,17 @@ type Observed struct {
 	Match *MatchSummary `json:"match,omitempty"`
 }
 
-// DayRates is one window day: its rate per resource (null when it could not
-// be judged, see Unjudged) and whether it was met.
+// DayRates is one window day: the rate (percent) of each configured
+// resource, absent when it could not be judged (Unjudged says why), and
+// whether the day was met. Plain fields, no maps: 10,000 pools × 30 days.
 type DayRates struct {
-	Date     scaling.Date        `json:"date"`
-	Snapshot bool                `json:"snapshot"`
-	Met      bool                `json:"met"`
-	Rates    map[string]*float64 `json:"rates,omitempty"`
-	Unjudged map[string]string   `json:"unjudged,omitempty"`
+	Date       scaling.Date `json:"date"`
+	Snapshot   bool         `json:"snapshot"`
+	Met        bool         `json:"met"`
+	CPU        *float64     `json:"cpu,omitempty"`
+	Memory     *float64     `json:"memory,omitempty"`
+	CPUNote    string       `json:"cpuUnjudged,omitempty"`
+	MemoryNote string       `json:"memoryUnjudged,omitempty"`
 }
 
 // Thresholds is the history row's `thresholds` JSON: the strategy as configured at T.
@@ -79,21 +82,17 @@ func observedOf(ev scaling.Evaluation, lastOrder *scaling.LastOrder) Observed {
 		LastOrder: lastOrder, CooldownUntil: ev.CooldownUntil, IdempotencyKey: ev.IdempotencyKey,
 		EvaluationReason: ev.Reason,
 	}
-	for _, d := range ev.Days {
+	o.Days = make([]DayRates, len(ev.Days))
+	for i, d := range ev.Days {
 		dr := DayRates{Date: d.Date, Snapshot: d.HasSnapshot, Met: d.Met}
 		for _, r := range d.Resources {
-			if dr.Rates == nil {
-				dr.Rates = map[string]*float64{}
-			}
-			dr.Rates[string(r.Resource)] = r.Rate
-			if r.Unjudged != "" {
-				if dr.Unjudged == nil {
-					dr.Unjudged = map[string]string{}
-				}
-				dr.Unjudged[string(r.Resource)] = r.Unjudged
+			if r.Resource == scaling.CPU {
+				dr.CPU, dr.CPUNote = r.Rate, r.Unjudged
+			} else {
+				dr.Memory, dr.MemoryNote = r.Rate, r.Unjudged
 			}
 		}
-		o.Days = append(o.Days, dr)
+		o.Days[i] = dr
 	}
 	if last := ev.LastDay(); last != nil && len(last.Resources) > 0 {
 		targets := map[scaling.Resource]float64{}

@@ -97,7 +97,15 @@ func Main(ctx context.Context, o Options) error {
 	}
 	p := newProbes(o)
 	if o.Event != nil {
-		if err := funcframework.RegisterCloudEventFunctionContext(ctx, "/", p.trackEvent(events.Wrap(o.Event))); err != nil {
+		// Registered as an HTTP function serving events.Handler rather than
+		// with RegisterCloudEventFunctionContext: the framework's CloudEvent
+		// wrapper shares one sdk-go protocol across requests, which wedges
+		// under concurrent cancellations (see events.Handler).
+		h, err := events.Handler(ctx, p.trackEvent(o.Event))
+		if err != nil {
+			return fmt.Errorf("serve: %s: %w", o.Name, err)
+		}
+		if err := funcframework.RegisterHTTPFunctionContext(ctx, "/", h.ServeHTTP); err != nil {
 			return fmt.Errorf("serve: register %s: %w", o.Name, err)
 		}
 	}

@@ -200,6 +200,14 @@ try {
     await shot('03-order-detail');
   });
 
+  await T.test('execution history explains why the pool triggered', async () => {
+    await visit('/history');
+    await page.locator('.ant-table-row-expand-icon').first().click();
+    await page.getByTestId('why').waitFor();
+    await page.getByTestId('why').getByText('90.0').first().waitFor();
+    await shot('10-history');
+  });
+
   const pages = [
     ['02-orders', '/orders'],
     ['04-strategies', '/strategies'],
@@ -207,7 +215,6 @@ try {
     ['07-policies', '/policies'],
     ['08-devices', '/devices'],
     ['09-clusters', '/clusters'],
-    ['10-history', '/history'],
     ['11-maintenance', '/maintenance'],
     ['12-duty', '/duty'],
     ['13-audit', '/audit'],

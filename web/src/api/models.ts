@@ -26,6 +26,8 @@ export type DeviceQueryResult = S['DeviceQueryResult'];
 export type Notification = S['Notification'];
 export type DutyEntry = S['RosterEntry'];
 export type OnDuty = S['OnDuty'];
+export type EvaluationResult = S['EvaluationResult'];
+export type PoolDecision = S['PoolDecision'];
 
 export interface List<T> {
   items: T[] | null;
@@ -65,33 +67,3 @@ export interface Template {
   logic?: 'AND' | 'OR' | '';
   groups: Group[];
 }
-
-
-
-
-
-
-
-export interface EvaluationDecision {
-  strategyId?: number;
-  clusterId: number;
-  poolId: number;
-  result: string;
-  streakDays?: number;
-  requiredDays?: number;
-  reason?: string;
-  orderId?: number | null;
-  historyId?: number | null;
-  deviceCount?: number;
-  [k: string]: unknown;
-}
-
-export interface EvaluationResult {
-  strategyId?: number;
-  dryRun?: boolean;
-  evaluationTime?: string;
-  results?: EvaluationDecision[] | null;
-  decisions?: EvaluationDecision[] | null;
-}
-
-

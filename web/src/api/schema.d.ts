@@ -469,6 +469,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/evaluations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run now or dry-run one strategy (or all) at a time T
+         * @description Runs the daily pipeline in process: evaluation (history rows), then matching for every triggered cluster+pool (orders), then order.created / inventory.shortage events. Idempotent like the daily run: the same T reuses its history rows, the same day's order is found again by its key. With dryRun nothing is written, locked or sent.
+         */
+        post: operations["run-evaluation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/notifications": {
         parameters: {
             query?: never;
@@ -787,10 +807,10 @@ export interface components {
             name: string;
             region?: string;
             /**
-             * @default active
+             * @description Default active on create; absent on update keeps the current status.
              * @enum {string}
              */
-            status: "active" | "disabled";
+            status?: "active" | "disabled";
             /**
              * Format: int64
              * @description Current version, for updates (or send If-Match).
@@ -1110,6 +1130,33 @@ export interface components {
              */
             type: string;
         };
+        EvaluationRequest: {
+            /** @description Compute the decisions, counts and chosen devices; write nothing, take no lock, send nothing. A disabled strategy can be dry-run. */
+            dryRun?: boolean;
+            /**
+             * Format: date-time
+             * @description T, the evaluation time; default now. A run for real may not be in the future.
+             */
+            evaluationTime?: string;
+            /**
+             * Format: int64
+             * @description The strategy to run; absent: every enabled strategy.
+             */
+            strategyId?: number;
+        };
+        EvaluationResult: {
+            dryRun: boolean;
+            /** Format: date-time */
+            evaluationTime: string;
+            /**
+             * Format: int64
+             * @description New orders (0 for a dry run).
+             */
+            ordersCreated: number;
+            strategies: components["schemas"]["StrategyRun"][] | null;
+            /** @description E.g. events that could not be sent after the orders were committed. */
+            warnings?: string[] | null;
+        };
         Health: {
             checks?: {
                 [key: string]: string;
@@ -1230,6 +1277,37 @@ export interface components {
             items: components["schemas"]["Strategy"][] | null;
             /** @description Pass as cursor for the next page; absent on the last page. */
             nextCursor?: string;
+        };
+        MatchResult: {
+            devices: components["schemas"]["MatchedDevice"][] | null;
+            /** Format: int64 */
+            found: number;
+            /** Format: int64 */
+            needed: number;
+            /** Format: int64 */
+            orderId?: number;
+            orderNumber?: string;
+            reason: string;
+            shortage: boolean;
+            /** @enum {string} */
+            status: "created" | "existing" | "shortage" | "nothing" | "no_template" | "bad_template" | "skipped" | "would_create";
+            template?: components["schemas"]["MatchTemplate"];
+        };
+        MatchTemplate: {
+            /** Format: int64 */
+            id: number;
+            name: string;
+            /** @enum {string} */
+            source: "strategy" | "policy";
+        };
+        MatchedDevice: {
+            /** Format: int64 */
+            cpuCores: number;
+            hostname: string;
+            /** Format: int64 */
+            id: number;
+            /** Format: int64 */
+            memoryBytes: number;
         };
         MatchingPolicy: {
             /** @enum {string} */
@@ -1464,6 +1542,34 @@ export interface components {
             /** Format: int64 */
             version: number;
         };
+        PoolDecision: {
+            /** Format: int64 */
+            clusterId: number;
+            clusterName: string;
+            error?: string;
+            /**
+             * Format: int64
+             * @description Absent for a dry run.
+             */
+            historyId?: number;
+            /** @description Triggered pools only. */
+            match?: components["schemas"]["MatchResult"];
+            /** Format: int64 */
+            poolId: number;
+            poolName: string;
+            poolType: string;
+            /** @description The window's last day per resource (cpu, memory). */
+            readings?: {
+                [key: string]: components["schemas"]["ResourceReading"];
+            };
+            reason: string;
+            /** Format: int64 */
+            requiredDays: number;
+            /** @enum {string} */
+            result: "triggered" | "not_met" | "cooldown" | "no_data" | "error";
+            /** Format: int64 */
+            streakDays: number;
+        };
         PoolInput: {
             /**
              * Format: int64
@@ -1519,6 +1625,19 @@ export interface components {
         ReadAll: {
             /** Format: int64 */
             updated: number;
+        };
+        ResourceReading: {
+            /** Format: int64 */
+            capacity: number;
+            /** Format: double */
+            rate: number;
+            /** Format: double */
+            target: number;
+            /** Format: double */
+            threshold: number;
+            type: string;
+            /** Format: int64 */
+            value: number;
         };
         RosterEntry: {
             /** @description Chat user id (Slack member id, Feishu open_id, WeCom userid) used for mentions. */
@@ -1824,6 +1943,18 @@ export interface components {
              * @description Current version, for updates (or send If-Match).
              */
             version?: number;
+        };
+        StrategyRun: {
+            /** @enum {string} */
+            action: "pool_entry" | "pool_exit";
+            decisions: components["schemas"]["PoolDecision"][] | null;
+            /** @description Why this strategy could not be evaluated (runs of every strategy continue with the next). */
+            error?: string;
+            /** @description This strategy was already evaluated at this exact T: its history rows were reused. */
+            reused: boolean;
+            /** Format: int64 */
+            strategyId: number;
+            strategyName: string;
         };
         StrategyStatusInput: {
             /** @enum {string} */
@@ -3361,6 +3492,42 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Strategy"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "run-evaluation": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description W3C trace context; the events sent continue it. */
+                traceparent?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EvaluationRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvaluationResult"];
                 };
             };
             /** @description Error */

@@ -154,6 +154,20 @@ const enUS: Messages = {
     decisions: 'Decision and reason per cluster pool',
     streak: 'Streak (days)',
     thresholds: 'Threshold / target',
+    readings: 'Last day readings',
+    matching: 'Device matching',
+    matchCounts: 'needed {{needed}} · found {{found}} · chosen {{chosen}}',
+    ordersCreated: '{{n}} orders created',
+    match: {
+      created: 'Order created',
+      existing: 'Order exists',
+      shortage: 'Shortage',
+      nothing: 'Nothing needed',
+      no_template: 'No template',
+      bad_template: 'Bad template',
+      skipped: 'Skipped',
+      would_create: 'Would create an order',
+    },
     filterName: 'Strategy name',
     durationHint: 'In days: {{days}}',
     useMatchingPolicy: 'When empty, the matching policy for the pool type is used',
@@ -299,6 +313,12 @@ const enUS: Messages = {
     streak: 'Streak',
     reason: 'Reason',
     results: { triggered: 'Triggered', not_met: 'Not met', cooldown: 'Cooldown', no_data: 'No data', error: 'Error' },
+    window: 'Window',
+    cooldownUntil: 'Cooldown until',
+    match: 'Device matching',
+    day: 'Day',
+    met: 'Met',
+    noSnapshot: 'No snapshot',
     why: 'Why did / didn’t it trigger',
   },
   maintenance: {
@@ -331,6 +351,7 @@ const enUS: Messages = {
   audit: {
     targetType: 'Target type',
     targetId: 'Target ID',
+    requestId: 'Request ID',
   },
 };
 

@@ -153,6 +153,20 @@ const zhCN = {
     decisions: '各集群资源池的判断与原因',
     streak: '连续天数',
     thresholds: '阈值 / 目标',
+    readings: '末日读数',
+    matching: '设备匹配',
+    matchCounts: '需要 {{needed}} · 找到 {{found}} · 选中 {{chosen}}',
+    ordersCreated: '新建订单 {{n}} 个',
+    match: {
+      created: '已建订单',
+      existing: '订单已存在',
+      shortage: '库存不足',
+      nothing: '无需设备',
+      no_template: '无查询模板',
+      bad_template: '模板无效',
+      skipped: '已跳过',
+      would_create: '将创建订单',
+    },
     filterName: '策略名称',
     durationHint: '按天计：{{days}} 天',
     useMatchingPolicy: '未设置时使用资源池设备匹配策略',
@@ -298,6 +312,12 @@ const zhCN = {
     streak: '连续天数',
     reason: '原因',
     results: { triggered: '已触发', not_met: '未满足', cooldown: '冷却中', no_data: '无数据', error: '错误' },
+    window: '评估窗口',
+    cooldownUntil: '冷却至',
+    match: '设备匹配',
+    day: '日期',
+    met: '达标',
+    noSnapshot: '无快照',
     why: '为什么触发 / 没触发',
   },
   maintenance: {
@@ -330,6 +350,7 @@ const zhCN = {
   audit: {
     targetType: '对象类型',
     targetId: '对象 ID',
+    requestId: '请求 ID',
   },
 };
 

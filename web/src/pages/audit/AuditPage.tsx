@@ -56,7 +56,7 @@ export default function AuditPage() {
           { title: t('order.auditAction'), dataIndex: 'action', render: (v) => <Tag>{v}</Tag> },
           { title: t('audit.targetType'), dataIndex: 'targetType' },
           { title: t('audit.targetId'), dataIndex: 'targetId' },
-          { title: 'request', dataIndex: 'requestId', render: (v) => <span className="mono">{v}</span> },
+          { title: t('audit.requestId'), dataIndex: 'requestId', render: (v) => <span className="mono">{v}</span> },
         ]}
       />
     </div>

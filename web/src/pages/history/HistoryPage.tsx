@@ -1,5 +1,5 @@
 // 策略执行历史: one row per evaluated cluster+pool — why a pool did or didn't trigger.
-import { DatePicker, Descriptions, Form, Select, Table } from 'antd';
+import { DatePicker, Form, Select } from 'antd';
 import type { Dayjs } from 'dayjs';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -8,6 +8,7 @@ import type { HistoryRow } from '../../api/models';
 import { CursorTable } from '../../components/CursorTable';
 import { FilterBar } from '../../components/FilterBar';
 import { ActionTag, ResultTag } from '../../components/Tags';
+import { WhyDetail } from '../../components/WhyDetail';
 import { fmtTime } from '../../lib/format';
 import { keys, useNames, useStrategies } from '../../lib/queries';
 import { useTypedList } from '../../lib/useCursorList';
@@ -21,38 +22,6 @@ interface Filters {
 }
 
 const results = ['triggered', 'not_met', 'cooldown', 'no_data', 'error'];
-
-/** Observed per-day rates, when the server recorded them as {days:[{day, cpu, memory, met}]} or similar. */
-function Observed({ row }: { row: HistoryRow }) {
-  const { t } = useTranslation();
-  const obs = row.observed ?? {};
-  const days = (Array.isArray((obs as Record<string, unknown>).days) ? (obs as { days: Record<string, unknown>[] }).days : null) ?? null;
-  return (
-    <div style={{ padding: '4px 24px' }}>
-      <Descriptions
-        size="small"
-        column={1}
-        items={[
-          { key: 'reason', label: t('history.reason'), children: row.reason || row.error || '—' },
-          { key: 'th', label: t('strategy.thresholds'), children: <code className="mono">{JSON.stringify(row.thresholds ?? {})}</code> },
-        ]}
-      />
-      {days ? (
-        <Table
-          size="small"
-          pagination={false}
-          rowKey={(r) => String(r.day)}
-          dataSource={days}
-          columns={Object.keys(days[0] ?? {}).map((k) => ({ title: k, dataIndex: k, render: (v: unknown) => (typeof v === 'object' ? JSON.stringify(v) : String(v)) }))}
-        />
-      ) : (
-        <pre className="mono" style={{ whiteSpace: 'pre-wrap', margin: 0 }}>
-          {JSON.stringify(obs, null, 2)}
-        </pre>
-      )}
-    </div>
-  );
-}
 
 export default function HistoryPage() {
   const { t } = useTranslation();
@@ -102,7 +71,7 @@ export default function HistoryPage() {
       <CursorTable<HistoryRow>
         rowKey="id"
         list={list}
-        expandable={{ expandedRowRender: (r) => <Observed row={r} /> }}
+        expandable={{ expandedRowRender: (r) => <WhyDetail reason={r.reason || r.error} observed={r.observed} thresholds={r.thresholds} /> }}
         columns={[
           { title: t('history.evaluatedAt'), dataIndex: 'evaluatedAt', render: fmtTime },
           { title: t('common.strategy'), dataIndex: 'strategyName', render: (v, r) => <Link to={`/strategies/${r.strategyId}`}>{v || `#${r.strategyId}`}</Link> },
@@ -110,7 +79,7 @@ export default function HistoryPage() {
           { title: t('order.actionType'), dataIndex: 'action', render: (v) => (v ? <ActionTag action={v} /> : '—') },
           { title: t('history.result'), dataIndex: 'result', render: (v) => <ResultTag result={v} /> },
           { title: t('history.streak'), render: (_, r) => `${r.streakDays ?? 0} / ${r.requiredDays ?? '?'}` },
-          { title: t('history.reason'), dataIndex: 'reason', render: (v, r) => v || r.error },
+          { title: t('history.reason'), dataIndex: 'reason', width: 460, ellipsis: true, render: (v, r) => v || r.error },
           { title: t('nav.orders'), dataIndex: 'orderId', render: (v) => (v ? <Link to={`/orders/${v}`}>#{v}</Link> : '') },
         ]}
       />

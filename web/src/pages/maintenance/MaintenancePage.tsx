@@ -1,6 +1,6 @@
 // 设备维护: maintenance requests (as external systems send them) and the
 // maintenance / uncordon orders they create, with their allowed actions.
-import { App, Button, Col, DatePicker, Form, Input, Row, Select, Tabs } from 'antd';
+import { App, Button, DatePicker, Form, Input, Tabs } from 'antd';
 import { ToolOutlined } from '@ant-design/icons';
 import { useQueryClient } from '@tanstack/react-query';
 import type { Dayjs } from 'dayjs';
@@ -17,11 +17,12 @@ import { fmtTime } from '../../lib/format';
 import { keys } from '../../lib/queries';
 import { useTypedList } from '../../lib/useCursorList';
 
+// POST /maintenance/requests (functions/maintenance); its API has its own
+// OpenAPI document, so this body is written by hand after api.go's RequestInput.
 interface RequestValues {
   hostname: string;
-  externalSystem?: string;
   externalTicketId: string;
-  reason?: string;
+  reason: string;
   window?: [Dayjs, Dayjs];
 }
 
@@ -67,11 +68,11 @@ export default function MaintenancePage() {
         title={t('maintenance.request')}
         onClose={() => setOpen(false)}
         onSubmit={async (v) => {
+          // externalSystem comes from the credentials (workbench for people).
           await api.post('/maintenance/requests', {
-            hostname: v.hostname,
-            externalSystem: v.externalSystem ?? '',
-            externalTicketId: v.externalTicketId,
-            reason: v.reason ?? '',
+            hostname: v.hostname.trim(),
+            externalTicketId: v.externalTicketId.trim(),
+            reason: v.reason.trim(),
             windowStart: v.window?.[0]?.toISOString(),
             windowEnd: v.window?.[1]?.toISOString(),
           });
@@ -84,22 +85,13 @@ export default function MaintenancePage() {
             <Form.Item name="hostname" label={t('maintenance.device')} rules={[{ required: true, whitespace: true }]}>
               <Input />
             </Form.Item>
-            <Row gutter={12}>
-              <Col span={12}>
-                <Form.Item name="externalSystem" label={t('maintenance.externalSystem')}>
-                  <Select allowClear options={['cmdb', 'itsm', 'manual'].map((x) => ({ value: x, label: x }))} />
-                </Form.Item>
-              </Col>
-              <Col span={12}>
-                <Form.Item name="externalTicketId" label={t('maintenance.externalTicketId')} rules={[{ required: true, whitespace: true }]}>
-                  <Input />
-                </Form.Item>
-              </Col>
-            </Row>
+            <Form.Item name="externalTicketId" label={t('maintenance.externalTicketId')} rules={[{ required: true, whitespace: true }]}>
+              <Input />
+            </Form.Item>
             <Form.Item name="window" label={t('order.maintenanceWindow')}>
               <DatePicker.RangePicker showTime style={{ width: '100%' }} />
             </Form.Item>
-            <Form.Item name="reason" label={t('common.reason')}>
+            <Form.Item name="reason" label={t('common.reason')} rules={[{ required: true, whitespace: true }]}>
               <Input.TextArea rows={2} />
             </Form.Item>
           </>

@@ -5,9 +5,8 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate } from 'react-router-dom';
-import { api } from '../../api/client';
 import { typed } from '../../api/typed';
-import type { EvaluationResult, Strategy } from '../../api/models';
+import type { Strategy } from '../../api/models';
 import { CursorTable } from '../../components/CursorTable';
 import { FilterBar } from '../../components/FilterBar';
 import { ErrorAlert } from '../../components/QueryState';
@@ -62,7 +61,7 @@ export default function StrategiesPage() {
     onError: (e) => message.error((e as Error).message),
   });
   const evaluate = useMutation({
-    mutationFn: (v: { strategy: Strategy; dryRun: boolean }) => api.post<EvaluationResult>('/evaluations', { strategyId: v.strategy.id, dryRun: v.dryRun }),
+    mutationFn: (v: { strategy: Strategy; dryRun: boolean }) => typed.post('/evaluations', { strategyId: v.strategy.id, dryRun: v.dryRun }),
     onSuccess: (_, v) => {
       if (!v.dryRun) {
         void qc.invalidateQueries({ queryKey: keys.orders });
@@ -187,7 +186,7 @@ export default function StrategiesPage() {
       >
         {evaluate.isPending ? <div style={{ padding: 24, textAlign: 'center' }}>{t('common.loading')}</div> : null}
         {evaluate.error ? <ErrorAlert error={evaluate.error} /> : null}
-        {evaluate.data && run ? <RunResult result={evaluate.data} dryRun={run.dryRun} /> : null}
+        {evaluate.data && run ? <RunResult result={evaluate.data} /> : null}
       </Modal>
     </div>
   );

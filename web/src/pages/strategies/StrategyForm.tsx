@@ -101,12 +101,12 @@ export function StrategyForm({ initial, templates, clusters, poolTypes, onSubmit
       {banner.length ? <Alert type="error" showIcon style={{ marginBottom: 16 }} title={banner.map((b, i) => <div key={i}>{b}</div>)} data-testid="form-banner" /> : null}
       <Row gutter={16}>
         <Col xs={24} md={12}>
-          <Form.Item name="name" label={t('common.name')} rules={[rule('name')]}>
+          <Form.Item name="name" label={t('common.name')} required rules={[rule('name')]}>
             <Input maxLength={200} data-testid="strategy-name" />
           </Form.Item>
         </Col>
         <Col xs={24} md={12}>
-          <Form.Item name="thresholdTriggerAction" label={t('strategy.thresholdTriggerAction')} rules={[rule('thresholdTriggerAction')]}>
+          <Form.Item name="thresholdTriggerAction" label={t('strategy.thresholdTriggerAction')} required rules={[rule('thresholdTriggerAction')]}>
             <Radio.Group
               optionType="button"
               options={[
@@ -144,6 +144,7 @@ export function StrategyForm({ initial, templates, clusters, poolTypes, onSubmit
           <Form.Item
             name="durationMinutes"
             label={t('strategy.durationMinutes')}
+            required
             rules={[rule('durationMinutes')]}
             extra={duration && duration > 0 ? t('strategy.durationHint', { days: Math.max(1, Math.ceil(duration / 1440)) }) : undefined}
           >

@@ -73,14 +73,14 @@ export default function WorkbenchPage() {
             dataSource={items}
             pagination={false}
             columns={[
-              { title: t('order.orderNumber'), dataIndex: 'orderNumber', render: (v, o) => <Link to={`/orders/${o.id}`}>{v}</Link> },
+              { title: t('order.orderNumber'), dataIndex: 'orderNumber', render: (v, o) => <Link to={`/orders/${o.id}`} style={{ whiteSpace: 'nowrap' }}>{v}</Link> },
               { title: t('order.actionType'), dataIndex: 'actionType', render: (v) => <ActionTag action={v} /> },
-              { title: `${t('common.cluster')} / ${t('common.pool')}`, render: (_, o) => names.poolLabel(o.clusterId, o.poolId) },
+              { title: `${t('common.cluster')} / ${t('common.pool')}`, render: (_, o) => `${o.clusterName ?? names.clusterName(o.clusterId)} / ${o.poolName ?? names.poolName(o.poolId)}` },
               { title: t('order.deviceCount'), dataIndex: 'deviceCount' },
               { title: t('order.triggeredValue'), dataIndex: 'strategyTriggeredValue', ellipsis: true },
               { title: t('common.status'), dataIndex: 'status', render: (v) => <OrderStatusTag status={v} /> },
               { title: t('common.createdAt'), dataIndex: 'createdAt', render: fmtTime },
-              { title: t('common.actions'), render: (_, o) => <OrderActions order={o} /> },
+              { title: t('common.actions'), width: 240, render: (_, o) => <OrderActions order={o} /> },
             ]}
           />
         </QueryState>
@@ -139,8 +139,8 @@ function Trend() {
         threshold: t('workbench.threshold'),
         target: t('workbench.target'),
         order: t('workbench.orderMarker'),
-      }),
-    [snaps.data, strategy, orders.data, t],
+      }, from, to),
+    [snaps.data, strategy, orders.data, t, from, to],
   );
 
   return (

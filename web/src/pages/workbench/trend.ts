@@ -16,9 +16,17 @@ export interface TrendLabels {
 
 const colors = { cpu: '#1668dc', cpuUsage: '#69b1ff', mem: '#d46b08', memUsage: '#ffc069' };
 
-export function trendOption(snaps: DailySnapshot[], strategy: Strategy | undefined, orders: Order[], l: TrendLabels) {
-  const sorted = [...snaps].sort((a, b) => a.day.localeCompare(b.day));
-  const days = sorted.map((s) => dayjs(s.day).format('YYYY-MM-DD'));
+/** Every day from..to inclusive (YYYY-MM-DD): the axis shows days without a snapshot as gaps. */
+export function dayRange(from: string, to: string): string[] {
+  const out: string[] = [];
+  for (let d = dayjs(from); !d.isAfter(dayjs(to), 'day') && out.length < 400; d = d.add(1, 'day')) out.push(d.format('YYYY-MM-DD'));
+  return out;
+}
+
+export function trendOption(snaps: DailySnapshot[], strategy: Strategy | undefined, orders: Order[], l: TrendLabels, from: string, to: string) {
+  const days = dayRange(from, to);
+  const byDay = new Map(snaps.map((s) => [dayjs(s.day).format('YYYY-MM-DD'), s]));
+  const sorted = days.map((d) => byDay.get(d));
   const series = (name: string, color: string, values: (number | null)[], dashed = false) => ({
     name,
     type: 'line',
@@ -32,10 +40,10 @@ export function trendOption(snaps: DailySnapshot[], strategy: Strategy | undefin
   });
   // The server sends the rates; computed here too for rows without them.
   const rate = (p: number | null | undefined, v: number | null | undefined, cap: number) => (p != null ? Math.round(p * 100) / 100 : pct(v, cap));
-  const cpuAlloc = series(l.cpuAllocated, colors.cpu, sorted.map((s) => rate(s.cpuAllocatedPercent, s.cpuAllocated, s.cpuCapacity)));
-  const cpuUse = series(l.cpuUsage, colors.cpuUsage, sorted.map((s) => rate(s.cpuUsagePercent, s.cpuUsage, s.cpuCapacity)), true);
-  const memAlloc = series(l.memAllocated, colors.mem, sorted.map((s) => rate(s.memAllocatedPercent, s.memAllocated, s.memCapacity)));
-  const memUse = series(l.memUsage, colors.memUsage, sorted.map((s) => rate(s.memUsagePercent, s.memUsage, s.memCapacity)), true);
+  const cpuAlloc = series(l.cpuAllocated, colors.cpu, sorted.map((s) => (s ? rate(s.cpuAllocatedPercent, s.cpuAllocated, s.cpuCapacity) : null)));
+  const cpuUse = series(l.cpuUsage, colors.cpuUsage, sorted.map((s) => (s ? rate(s.cpuUsagePercent, s.cpuUsage, s.cpuCapacity) : null)), true);
+  const memAlloc = series(l.memAllocated, colors.mem, sorted.map((s) => (s ? rate(s.memAllocatedPercent, s.memAllocated, s.memCapacity) : null)));
+  const memUse = series(l.memUsage, colors.memUsage, sorted.map((s) => (s ? rate(s.memUsagePercent, s.memUsage, s.memCapacity) : null)), true);
 
   const lines: object[] = [];
   const line = (v: number | null | undefined, label: string, color: string, type: string) => {
@@ -60,6 +68,8 @@ export function trendOption(snaps: DailySnapshot[], strategy: Strategy | undefin
   (cpuAlloc as Record<string, unknown>).markLine = { symbol: 'none', silent: true, data: [...lines, ...orderLines] };
 
   return {
+    // Browsers driven by tests get the final picture at once.
+    animation: typeof navigator === 'undefined' || !navigator.webdriver,
     tooltip: { trigger: 'axis', valueFormatter: (v: unknown) => (v == null ? '—' : `${v}%`) },
     legend: { top: 0 },
     grid: { left: 48, right: 24, top: 40, bottom: 40 },

@@ -1,0 +1,18 @@
+package collect
+
+import (
+	"time"
+
+	"github.com/elasticpool/elasticpool/shared/config"
+	"github.com/elasticpool/elasticpool/shared/serve"
+)
+
+// Config is the collect function's environment.
+type Config struct {
+	serve.Config
+	Secrets config.Secrets
+	// ClusterTimeout bounds one cluster's collection.
+	ClusterTimeout time.Duration `env:"COLLECT_CLUSTER_TIMEOUT, default=2m"`
+	// Parallel is how many clusters are collected at once.
+	Parallel int `env:"COLLECT_PARALLEL, default=4"`
+}
