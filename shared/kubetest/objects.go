@@ -3,6 +3,7 @@ package kubetest
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -21,22 +22,27 @@ import (
 )
 
 // DecodeYAML splits a multi-document YAML (or JSON) stream into objects,
-// skipping empty documents.
+// skipping empty documents. Numbers are int64 or float64 as in objects read
+// from the API server (unstructured.NestedInt64 works on them).
 func DecodeYAML(data []byte) ([]*unstructured.Unstructured, error) {
 	dec := yaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
 	var out []*unstructured.Unstructured
 	for {
-		var m map[string]any
-		if err := dec.Decode(&m); err != nil {
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
 			if errors.Is(err, io.EOF) {
 				return out, nil
 			}
 			return nil, err
 		}
-		if len(m) == 0 {
+		if t := bytes.TrimSpace(raw); len(t) == 0 || bytes.Equal(t, []byte("null")) || bytes.Equal(t, []byte("{}")) {
 			continue
 		}
-		out = append(out, &unstructured.Unstructured{Object: m})
+		o := &unstructured.Unstructured{}
+		if err := o.UnmarshalJSON(raw); err != nil {
+			return nil, err
+		}
+		out = append(out, o)
 	}
 }
 

@@ -167,9 +167,14 @@ func (e *Evaluator) Evaluate(ctx context.Context, strategyID int64, at time.Time
 		if err != nil {
 			return err
 		}
-		if err := insertHistory(ctx, tx, run); err != nil {
+		inserted, err := insertHistory(ctx, tx, run)
+		if err != nil {
 			return err
 		}
+		if inserted == len(run.Decisions) {
+			return nil
+		}
+		// Some rows existed (written outside this lock): report what is stored.
 		run.Decisions, err = readHistory(ctx, tx, strategyID, at)
 		return err
 	})
@@ -437,12 +442,12 @@ func readDays(ctx context.Context, q postgres.Querier, pools []int64, from, to s
 	return nil
 }
 
-// insertHistory writes every decision in one statement. A row that exists
-// (a concurrent duplicate that won) is kept: ON CONFLICT DO NOTHING, and the
-// caller reads the rows back.
-func insertHistory(ctx context.Context, tx pgx.Tx, run *Run) error {
+// insertHistory writes every decision in one statement and sets the
+// HistoryID of those it inserted; it returns how many. A row that exists is
+// kept (ON CONFLICT DO NOTHING) and the caller reads the rows back.
+func insertHistory(ctx context.Context, tx pgx.Tx, run *Run) (int, error) {
 	if len(run.Decisions) == 0 {
-		return nil
+		return 0, nil
 	}
 	n := len(run.Decisions)
 	var (
@@ -459,25 +464,40 @@ func insertHistory(ctx context.Context, tx pgx.Tx, run *Run) error {
 		streaks[i], required[i] = int32(d.StreakDays), int32(d.RequiredDays)
 		b, err := json.Marshal(d.Observed)
 		if err != nil {
-			return fmt.Errorf("encode observed: %w", err)
+			return 0, fmt.Errorf("encode observed: %w", err)
 		}
 		observed[i] = string(b)
 	}
 	if thresholds, err = json.Marshal(run.Decisions[0].Thresholds); err != nil {
-		return fmt.Errorf("encode thresholds: %w", err)
+		return 0, fmt.Errorf("encode thresholds: %w", err)
 	}
-	_, err = tx.Exec(ctx, `INSERT INTO strategy_execution_history (strategy_id, cluster_id, pool_id, evaluated_at, result, action,
+	rows, err := tx.Query(ctx, `INSERT INTO strategy_execution_history (strategy_id, cluster_id, pool_id, evaluated_at, result, action,
 			streak_days, required_days, observed, thresholds, reason, error)
 		SELECT $1, u.cluster_id, u.pool_id, $2, u.result, $3, u.streak, u.required, u.observed::jsonb, $4::jsonb, u.reason, u.error
 		FROM unnest($5::bigint[], $6::bigint[], $7::text[], $8::int[], $9::int[], $10::text[], $11::text[], $12::text[])
 			AS u(cluster_id, pool_id, result, streak, required, observed, reason, error)
-		ON CONFLICT (strategy_id, cluster_id, pool_id, evaluated_at) DO NOTHING`,
+		ON CONFLICT (strategy_id, cluster_id, pool_id, evaluated_at) DO NOTHING
+		RETURNING id, pool_id`,
 		run.StrategyID, run.At, string(run.Action), string(thresholds),
 		clusters, pools, results, streaks, required, observed, reasons, errs)
 	if err != nil {
-		return fmt.Errorf("write history: %w", postgres.Translate(err))
+		return 0, fmt.Errorf("write history: %w", postgres.Translate(err))
 	}
-	return nil
+	index := make(map[int64]int, n)
+	for i, d := range run.Decisions {
+		index[d.PoolID] = i
+	}
+	inserted := 0
+	var id, pool int64
+	_, err = pgx.ForEachRow(rows, []any{&id, &pool}, func() error {
+		run.Decisions[index[pool]].HistoryID = id
+		inserted++
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("write history: %w", postgres.Translate(err))
+	}
+	return inserted, nil
 }
 
 // readHistory reads the rows of (strategy, T) with their cluster and pool names.

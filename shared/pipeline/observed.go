@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"math"
 	"time"
 
 	"github.com/elasticpool/elasticpool/shared/events"
@@ -13,7 +14,7 @@ import (
 type Observed struct {
 	WindowStart scaling.Date `json:"windowStart"`
 	WindowEnd   scaling.Date `json:"windowEnd"`
-	Days        []DayRates   `json:"days,omitempty"`
+	Days        *DaySeries   `json:"days,omitempty"`
 	// Counted are the resources "how many" sizes (AND: all, OR: those met on the last day).
 	Counted []scaling.Resource `json:"counted,omitempty"`
 	// Latest is the newest snapshot inside the window.
@@ -33,17 +34,24 @@ type Observed struct {
 	Match *MatchSummary `json:"match,omitempty"`
 }
 
-// DayRates is one window day: the rate (percent) of each configured
-// resource, absent when it could not be judged (Unjudged says why), and
-// whether the day was met. Plain fields, no maps: 10,000 pools × 30 days.
-type DayRates struct {
-	Date       scaling.Date `json:"date"`
-	Snapshot   bool         `json:"snapshot"`
-	Met        bool         `json:"met"`
-	CPU        *float64     `json:"cpu,omitempty"`
-	Memory     *float64     `json:"memory,omitempty"`
-	CPUNote    string       `json:"cpuUnjudged,omitempty"`
-	MemoryNote string       `json:"memoryUnjudged,omitempty"`
+// DaySeries is the window's days, oldest first (WindowStart + i), one
+// column per configured resource: the rate in percent (rounded to 0.01),
+// null when the day has no snapshot or the resource could not be judged
+// (Unjudged lists those), and whether the day was met. Columns rather than
+// one object per day: a strategy over 10,000 pools writes this 10,000 times
+// a day.
+type DaySeries struct {
+	Met      []bool     `json:"met"`
+	CPU      []*float64 `json:"cpu,omitempty"`
+	Memory   []*float64 `json:"memory,omitempty"`
+	Unjudged []Unjudged `json:"unjudged,omitempty"`
+}
+
+// Unjudged is a resource of a day that had a snapshot but no rate.
+type Unjudged struct {
+	Date     scaling.Date     `json:"date"`
+	Resource scaling.Resource `json:"resource"`
+	Why      string           `json:"why"` // zero_capacity | no_usage
 }
 
 // Thresholds is the history row's `thresholds` JSON: the strategy as configured at T.
@@ -82,17 +90,32 @@ func observedOf(ev scaling.Evaluation, lastOrder *scaling.LastOrder) Observed {
 		LastOrder: lastOrder, CooldownUntil: ev.CooldownUntil, IdempotencyKey: ev.IdempotencyKey,
 		EvaluationReason: ev.Reason,
 	}
-	o.Days = make([]DayRates, len(ev.Days))
-	for i, d := range ev.Days {
-		dr := DayRates{Date: d.Date, Snapshot: d.HasSnapshot, Met: d.Met}
-		for _, r := range d.Resources {
-			if r.Resource == scaling.CPU {
-				dr.CPU, dr.CPUNote = r.Rate, r.Unjudged
-			} else {
-				dr.Memory, dr.MemoryNote = r.Rate, r.Unjudged
+	if n := len(ev.Days); n > 0 {
+		ds := &DaySeries{Met: make([]bool, n)}
+		rates := make([]float64, 0, 2*n) // backing for both columns' pointers
+		column := func(col *[]*float64, i int, r *float64) {
+			if *col == nil {
+				*col = make([]*float64, n)
+			}
+			if r != nil {
+				rates = append(rates, math.Round(*r*100)/100)
+				(*col)[i] = &rates[len(rates)-1]
 			}
 		}
-		o.Days[i] = dr
+		for i, d := range ev.Days {
+			ds.Met[i] = d.Met
+			for _, r := range d.Resources {
+				if r.Resource == scaling.CPU {
+					column(&ds.CPU, i, r.Rate)
+				} else {
+					column(&ds.Memory, i, r.Rate)
+				}
+				if r.Unjudged != "" {
+					ds.Unjudged = append(ds.Unjudged, Unjudged{Date: d.Date, Resource: r.Resource, Why: r.Unjudged})
+				}
+			}
+		}
+		o.Days = ds
 	}
 	if last := ev.LastDay(); last != nil && len(last.Resources) > 0 {
 		targets := map[scaling.Resource]float64{}

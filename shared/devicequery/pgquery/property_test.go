@@ -63,6 +63,13 @@ func TestSQLMatchesReference(t *testing.T) {
 		g := &gen{r: r, devs: devs, fx: fx}
 		for i := 0; i < cases; i++ {
 			tmpl := g.template()
+			ts := []devicequery.Template{tmpl}
+			if i%3 == 2 {
+				// The pipeline's shape, which devices_idle_match serves.
+				ts = append(ts, devicequery.AllOf(
+					devicequery.Block{Type: devicequery.TypeDevice, Key: "status", Op: devicequery.OpEq, Value: "idle"},
+					devicequery.Block{Type: devicequery.TypeDevice, Key: "idc", Op: devicequery.OpEq, Value: g.dev().IDC}))
+			}
 			// Alternate the exec modes: the package's unnamed statements and
 			// pgx's cached prepared statements must both encode every parameter.
 			execMode = pgx.QueryExecModeExec
@@ -71,11 +78,11 @@ func TestSQLMatchesReference(t *testing.T) {
 			}
 			want := []int64{}
 			for _, d := range devs {
-				if devicequery.Match(tmpl, d.Device) {
+				if matchAll(ts, d.Device) {
 					want = append(want, d.id)
 				}
 			}
-			p, err := Compile(tmpl)
+			p, err := Compile(ts...)
 			if errs := devicequery.Validate(tmpl); len(errs) > 0 {
 				st.invalid++
 				if err == nil || len(want) > 0 {
@@ -87,7 +94,9 @@ func TestSQLMatchesReference(t *testing.T) {
 				t.Fatalf("set %d case %d: valid template does not compile: %v: %s", set, i, err, js(tmpl))
 			}
 			st.valid++
-			got, err := IDs(ctx, pool, p, "ORDER BY d.id", 0)
+			// Every other case runs with sequential scans disabled, so that the
+			// GIN and btree indexes answer (a few hundred rows favour seq scans).
+			got, err := idsWithIndexes(ctx, pool, p, i%4 >= 2)
 			if err != nil {
 				t.Fatalf("set %d case %d: %v\nSQL %s\nargs %#v\ntemplate %s", set, i, err, p.SQL, p.Args, js(tmpl))
 			}
@@ -112,6 +121,41 @@ func TestSQLMatchesReference(t *testing.T) {
 	if total := st.valid + st.invalid; st.valid < total*7/10 || st.some < st.valid/3 || st.none < st.valid/20 {
 		t.Fatalf("generator drifted: %+v", st)
 	}
+}
+
+func matchAll(ts []devicequery.Template, d devicequery.Device) bool {
+	for _, t := range ts {
+		if !devicequery.Match(t, d) {
+			return false
+		}
+	}
+	return true
+}
+
+func idsWithIndexes(ctx context.Context, pool *pgxpool.Pool, p Predicate, indexes bool) ([]int64, error) {
+	if !indexes {
+		return IDs(ctx, pool, p, "ORDER BY d.id", 0)
+	}
+	// Bitmap scans only, without the btree on (status, idc) and without an
+	// ORDER BY the primary key would serve: what is left are the GIN
+	// indexes (devices_labels, devices_taints, devices_idle_match).
+	// The transaction is always rolled back, which restores the index.
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck
+	for _, stmt := range []string{"SET LOCAL enable_seqscan = off", "SET LOCAL enable_indexscan = off", "DROP INDEX devices_status_idc"} {
+		if _, err := tx.Exec(ctx, stmt); err != nil {
+			return nil, err
+		}
+	}
+	ids, err := IDs(ctx, tx, p, "", 0)
+	slices.Sort(ids)
+	if ids == nil {
+		ids = []int64{}
+	}
+	return ids, err
 }
 
 // fixture holds the clusters and pools devices may refer to.

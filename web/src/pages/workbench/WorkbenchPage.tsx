@@ -73,7 +73,7 @@ export default function WorkbenchPage() {
             dataSource={items}
             pagination={false}
             columns={[
-              { title: t('order.orderNumber'), dataIndex: 'orderNumber', render: (v, o) => <Link to={`/orders/${o.id}`} style={{ whiteSpace: 'nowrap' }}>{v}</Link> },
+              { title: t('order.orderNumber'), dataIndex: 'orderNumber', width: 190, render: (v, o) => <Link to={`/orders/${o.id}`}>{v}</Link> },
               { title: t('order.actionType'), dataIndex: 'actionType', render: (v) => <ActionTag action={v} /> },
               { title: `${t('common.cluster')} / ${t('common.pool')}`, render: (_, o) => `${o.clusterName ?? names.clusterName(o.clusterId)} / ${o.poolName ?? names.poolName(o.poolId)}` },
               { title: t('order.deviceCount'), dataIndex: 'deviceCount' },

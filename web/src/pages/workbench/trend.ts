@@ -48,7 +48,7 @@ export function trendOption(snaps: DailySnapshot[], strategy: Strategy | undefin
   const lines: object[] = [];
   const line = (v: number | null | undefined, label: string, color: string, type: string) => {
     if (v == null) return;
-    lines.push({ yAxis: v, name: label, lineStyle: { color, type, width: 1.5 }, label: { formatter: `${label} ${v}%`, color, position: 'insideEndTop' } });
+    lines.push({ yAxis: v, name: label, lineStyle: { color, type, width: 1.5 }, label: { formatter: `${label} ${v}%`, color, position: 'insideStartTop' } });
   };
   if (strategy) {
     line(strategy.cpuThresholdValue, `CPU ${l.threshold}`, '#cf1322', 'dashed');
@@ -63,7 +63,7 @@ export function trendOption(snaps: DailySnapshot[], strategy: Strategy | undefin
       xAxis: day,
       name: o.orderNumber,
       lineStyle: { color: '#722ed1', type: 'solid', width: 1 },
-      label: { formatter: `${l.order} ${o.orderNumber}`, color: '#722ed1', position: 'insideEndTop', fontSize: 10 },
+      label: { formatter: o.orderNumber, color: '#722ed1', position: 'end', fontSize: 10 },
     }));
   (cpuAlloc as Record<string, unknown>).markLine = { symbol: 'none', silent: true, data: [...lines, ...orderLines] };
 
@@ -72,7 +72,7 @@ export function trendOption(snaps: DailySnapshot[], strategy: Strategy | undefin
     animation: typeof navigator === 'undefined' || !navigator.webdriver,
     tooltip: { trigger: 'axis', valueFormatter: (v: unknown) => (v == null ? '—' : `${v}%`) },
     legend: { top: 0 },
-    grid: { left: 48, right: 24, top: 40, bottom: 40 },
+    grid: { left: 48, right: 48, top: 64, bottom: 40 },
     xAxis: { type: 'category', data: days, boundaryGap: false },
     // Allocation can pass 100% (overcommit): the axis grows past 100 then.
     yAxis: { type: 'value', min: 0, max: (v: { max: number }) => Math.max(100, Math.ceil(v.max / 10) * 10), axisLabel: { formatter: '{value}%' } },
