@@ -143,6 +143,20 @@ func run(ctx context.Context, args []string, out, log io.Writer) error {
 		return err
 	}
 
+	// Attribution: shared/scaling alone on the inputs read once, one core.
+	inputs, err := pipeline.ReadInputs(ctx, db, s.Strategy, scope, T, loc)
+	if err != nil {
+		return err
+	}
+	pure := func() error {
+		for i := range inputs {
+			if _, err := scaling.Evaluate(inputs[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+
 	variants := []struct {
 		name string
 		fn   func() error
@@ -151,6 +165,7 @@ func run(ctx context.Context, args []string, out, log io.Writer) error {
 		{name: "floor: COPY of the same rows to the client", fn: floor},
 		{name: "engine: read (orders + snapshots into scaling inputs)", fn: readOnly},
 		{name: "engine: read + decide (Evaluate, dry run)", fn: engine},
+		{name: "attribution: scaling.Evaluate × 10,000 in memory, one core", fn: pure},
 	}
 	if o.cpuprofile != "" {
 		f, err := os.Create(o.cpuprofile)

@@ -50,6 +50,7 @@ type stack struct {
 
 	mu       sync.Mutex
 	notified []string // "type id" of every event notify received
+	traces   map[string]bool // trace ids of the events notify received
 	dead     []events.DeadLetter
 
 	// world
@@ -88,7 +89,7 @@ func newStack(t *testing.T, o options) *stack {
 	if o.copies == 0 {
 		o.copies = 1
 	}
-	s := &stack{t: t, fx: pt.New(t, db, shanghai)}
+	s := &stack{t: t, fx: pt.New(t, db, shanghai), traces: map[string]bool{}}
 	mux := http.NewServeMux()
 	s.srv = httptest.NewServer(mux)
 	t.Cleanup(s.srv.Close)
@@ -114,6 +115,9 @@ func newStack(t *testing.T, o options) *stack {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		s.notified = append(s.notified, e.Type()+" "+e.ID())
+		if tr, ok := events.TraceFrom(ctx); ok {
+			s.traces[tr.TraceID()] = true
+		}
 		return nil
 	})
 	b := make([]byte, 6)
@@ -279,9 +283,17 @@ func (s *stack) checkOrders() {
 func TestTickProducesExactlyTheExpectedOrders(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, options{})
-	s.ping(context.Background(), T)
+	// The ping carries a trace; every event down the pipeline continues it.
+	const traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+	s.ping(events.ContextWithTrace(context.Background(), events.Trace{Parent: traceparent}), T)
 	s.settle(s.ordersNotified(2))
 	s.checkOrders()
+	s.mu.Lock()
+	traces := s.traces
+	s.mu.Unlock()
+	if d := cmp.Diff(map[string]bool{"4bf92f3577b34da6a3ce929d0e0e4736": true}, traces); d != "" {
+		t.Fatalf("traces reaching notify (-want +got):\n%s", d)
+	}
 	hs := s.fx.Histories()
 	got := map[string]string{}
 	for _, h := range hs {

@@ -211,14 +211,12 @@ func (f *Function) registerOrderAPI() {
 		clusterID, poolID := b.ClusterID, b.PoolID
 		var v OrderView
 		err := postgres.InTx(ctx, f.db, func(tx pgx.Tx) error {
-			o, err := postgres.CreateOrder(postgres.WithRequestID(ctx, httpapi.RequestID(ctx)), tx, postgres.NewOrder{
+			o, names, err := postgres.CreateOrderNamed(postgres.WithRequestID(ctx, httpapi.RequestID(ctx)), tx, postgres.NewOrder{
 				ActionType: b.ActionType, ClusterID: &clusterID, PoolID: &poolID, DeviceCount: b.DeviceCount,
 				DeviceIDs: b.DeviceIDs, Reason: strings.TrimSpace(b.Reason), CreatedBy: actor, Now: f.now().In(f.loc),
 			})
-			if err != nil {
-				return err
-			}
-			v, err = f.getOrderView(ctx, tx, o.ID)
+			v = OrderView{Order: o, ClusterName: names.Cluster, PoolName: names.Pool, StrategyName: names.Strategy,
+				AllowedActions: postgres.AllowedSteps(o.ActionType, o.Status)}
 			return err
 		})
 		if err != nil {

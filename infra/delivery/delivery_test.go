@@ -70,7 +70,8 @@ func TestMain(m *testing.M) {
 	}
 	code := func() int {
 		defer os.RemoveAll(dir)
-		for _, name := range subscribers() {
+		// collect is the hourly PingSource's own sink (no Trigger).
+		for _, name := range append(subscribers(), "collect") {
 			bin := filepath.Join(dir, name)
 			cmd := exec.Command("go", "build", "-o", bin, "github.com/elasticpool/elasticpool/functions/"+name+"/cmd")
 			cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
@@ -476,14 +477,14 @@ func TestPermanentOutcomesAreNotRetried(t *testing.T) {
 		})
 	}
 
-	// Not a CloudEvent at all: the framework refuses it, for good.
+	// Not a CloudEvent at all: refused for good.
 	resp, err := http.Post(fns["match"].url, "application/json", strings.NewReader(`{}`))
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusBadRequest {
-		t.Errorf("plain JSON POST: got %d want 400", resp.StatusCode)
+	if resp.StatusCode < 400 || resp.StatusCode >= 500 || events.RetryableStatus(resp.StatusCode) {
+		t.Errorf("plain JSON POST: got %d want a 4xx Knative does not retry (400, 415)", resp.StatusCode)
 	}
 }
 
@@ -550,6 +551,28 @@ func TestDatabaseOutageIsRetriedUntilDelivered(t *testing.T) {
 	}
 	if got := w.sink.distinct(events.TypeOrderCreated); got != 1 {
 		t.Errorf("order.created: got %d distinct events want 1", got)
+	}
+}
+
+// The hourly PingSource delivers straight to collect (infra/base/functions/
+// collect): its ping is handled in both modes, redelivered too; any other
+// type is refused for good.
+func TestHourlyPingSourceToCollect(t *testing.T) {
+	db := pgtest.New(t)
+	r := redistest.New(t)
+	c := startFunction(t, "collect", map[string]string{
+		"ELASTICPOOL_ENV": "local", "TIMEZONE": "Asia/Shanghai", "LOG_LEVEL": "warn",
+		"DATABASE_URL": db.URL, "REDIS_URL": r.URL, "REDIS_PREFIX": r.Prefix,
+	})
+	ping := newEvent(t, randomID("hourly"), events.TypePing, "/apis/v1/namespaces/elasticpool/pingsources/hourly-collect", time.Now(), nil)
+	for _, m := range []mode{binary, structured, binary} {
+		if codes := deliver(t, c.url, ping, m, 0); codes[0] != http.StatusOK {
+			t.Errorf("ping (%s): got %v want 200\n%s", m, codes, c.out)
+		}
+	}
+	other := newEvent(t, randomID("x"), events.TypeOrderCreated, events.SourceMatch, time.Now(), map[string]any{"orderId": 1})
+	if codes := deliver(t, c.url, other, structured, 3); len(codes) != 1 || codes[0] != http.StatusUnprocessableEntity {
+		t.Errorf("order.created to collect: got %v want one 422", codes)
 	}
 }
 

@@ -39,7 +39,7 @@ type Observed struct {
 // null when the day has no snapshot or the resource could not be judged
 // (Unjudged lists those), and whether the day was met. Columns rather than
 // one object per day: a strategy over 10,000 pools writes this 10,000 times
-// a day.
+// a day (~1 KB each for 30 days).
 type DaySeries struct {
 	Met      []bool     `json:"met"`
 	CPU      []*float64 `json:"cpu,omitempty"`

@@ -171,15 +171,45 @@ func deviceRole(actionType string) (string, error) {
 	return "", &InvalidOrderError{Problems: []Problem{{Field: "actionType", Message: "unknown action type", Value: actionType}}}
 }
 
+// OrderNames are the names of what an order refers to (nil: none).
+type OrderNames struct {
+	Cluster, Pool, Strategy *string
+}
+
+// orderNamesColumns reads OrderNames for the alias o.
+const orderNamesColumns = `(SELECT name FROM clusters WHERE id = o.cluster_id),
+	(SELECT name FROM resource_pools WHERE id = o.pool_id),
+	(SELECT name FROM elastic_scaling_strategies WHERE id = o.strategy_id)`
+
 // CreateOrder inserts an order, its order_devices rows and its audit row
 // through tx, after checking that the pool belongs to the cluster and that
 // every device suits the action and is not held by another open order
 // (locking those devices until tx ends). Callers emit order.created after
 // their commit.
 func CreateOrder(ctx context.Context, tx pgx.Tx, n NewOrder) (Order, error) {
+	o, _, err := CreateOrderNamed(ctx, tx, n)
+	return o, err
+}
+
+// orderInsert is the INSERT of CreateOrder up to its source: either VALUES
+// or a SELECT that checks the pool in the same statement. Parameters are
+// cast because an INSERT … SELECT does not type them from the columns.
+const orderInsert = `INSERT INTO elastic_scaling_orders AS o (order_number, cluster_id, pool_id, strategy_id,
+		action_type, device_count, device_id, reason, created_by, updated_by, idempotency_key, evaluation_id,
+		strategy_triggered_value, strategy_threshold_value, external_system, external_ticket_id,
+		maintenance_start_time, maintenance_end_time)
+	SELECT 'EP-' || $1::text || '-' || (SELECT lpad(n, greatest(6, length(n)), '0') FROM (SELECT nextval('order_number_seq')::text AS n) seq),
+		$2::bigint, $3::bigint, $4::bigint, $5::text, $6::integer, $7::bigint, $8::text, $9::text, $9::text, $10::text, $11::bigint,
+		$12::text, $13::text, $14::text, $15::text, $16::timestamptz, $17::timestamptz`
+
+// CreateOrderNamed is CreateOrder that also returns the names of the
+// order's cluster, pool and strategy (for an API answer without another
+// query). An order of a pool without devices — the common manual case — is
+// checked and inserted by one statement.
+func CreateOrderNamed(ctx context.Context, tx pgx.Tx, n NewOrder) (Order, OrderNames, error) {
 	role, err := deviceRole(n.ActionType)
 	if err != nil {
-		return Order{}, err
+		return Order{}, OrderNames{}, err
 	}
 	if n.DeviceCount == 0 {
 		n.DeviceCount = len(n.DeviceIDs)
@@ -187,6 +217,41 @@ func CreateOrder(ctx context.Context, tx pgx.Tx, n NewOrder) (Order, error) {
 	if n.Now.IsZero() {
 		n.Now = time.Now()
 	}
+	args := []any{n.Now.Format("20060102"), n.ClusterID, n.PoolID, n.StrategyID, n.ActionType, n.DeviceCount, n.DeviceID, n.Reason,
+		n.CreatedBy, n.IdempotencyKey, n.EvaluationID, n.StrategyTriggeredValue, n.StrategyThresholdValue,
+		n.ExternalSystem, n.ExternalTicketID, n.MaintenanceStartTime, n.MaintenanceEndTime}
+	insert := func(source string) (Order, OrderNames, error) {
+		var o Order
+		var names OrderNames
+		err := tx.QueryRow(ctx, orderInsert+source+" RETURNING "+OrderColumns+", "+orderNamesColumns, args...).
+			Scan(append(OrderScanTargets(&o), &names.Cluster, &names.Pool, &names.Strategy)...)
+		return o, names, Translate(err)
+	}
+	finish := func(o Order, names OrderNames) (Order, OrderNames, error) {
+		if len(n.DeviceIDs) > 0 {
+			// The unique index order_devices_one_open_order is the last line against
+			// a concurrent order taking the same device.
+			if _, err := tx.Exec(ctx, `INSERT INTO order_devices (order_id, device_id, role)
+				SELECT $1, d, $3 FROM unnest($2::bigint[]) AS d`, o.ID, n.DeviceIDs, role); err != nil {
+				return Order{}, OrderNames{}, Translate(err)
+			}
+		}
+		err := WriteAudit(ctx, tx, Audit{Actor: n.CreatedBy, Action: "order.create", TargetType: "order", TargetID: o.ID,
+			After: orderAudit{Order: o, DeviceIDs: n.DeviceIDs}, RequestID: requestIDOf(ctx)})
+		return o, names, err
+	}
+
+	if n.PoolID != nil && n.ClusterID != nil && len(n.DeviceIDs) == 0 {
+		o, names, err := insert(" FROM resource_pools p WHERE p.id = $3 AND p.cluster_id = $2")
+		if err == nil {
+			return finish(o, names)
+		}
+		if !errors.Is(err, ErrNotFound) {
+			return Order{}, OrderNames{}, err
+		}
+		// no such pool in that cluster: the checks below say which
+	}
+
 	var (
 		problems     []Problem
 		clusterIDC   string
@@ -204,7 +269,7 @@ func CreateOrder(ctx context.Context, tx pgx.Tx, n NewOrder) (Order, error) {
 			case errors.Is(err, pgx.ErrNoRows):
 				problems = append(problems, Problem{Field: "poolId", Message: "no such pool", Value: *n.PoolID})
 			case err != nil:
-				return Order{}, Translate(err)
+				return Order{}, OrderNames{}, Translate(err)
 			case poolCluster != *n.ClusterID:
 				problems = append(problems, Problem{Field: "poolId",
 					Message: fmt.Sprintf("pool %d belongs to cluster %d, not %d", *n.PoolID, poolCluster, *n.ClusterID), Value: *n.PoolID})
@@ -217,43 +282,22 @@ func CreateOrder(ctx context.Context, tx pgx.Tx, n NewOrder) (Order, error) {
 		if errors.Is(err, pgx.ErrNoRows) {
 			problems = append(problems, Problem{Field: "clusterId", Message: "no such cluster", Value: *n.ClusterID})
 		} else if err != nil {
-			return Order{}, Translate(err)
+			return Order{}, OrderNames{}, Translate(err)
 		}
 	}
 	if len(problems) > 0 {
-		return Order{}, &InvalidOrderError{Problems: problems}
+		return Order{}, OrderNames{}, &InvalidOrderError{Problems: problems}
 	}
 	if len(n.DeviceIDs) > 0 {
 		if err := checkOrderDevices(ctx, tx, n, poolResolved, clusterIDC, clusterZone); err != nil {
-			return Order{}, err
+			return Order{}, OrderNames{}, err
 		}
 	}
-
-	o, err := ScanOrder(tx.QueryRow(ctx, `INSERT INTO elastic_scaling_orders AS o (order_number, cluster_id, pool_id, strategy_id,
-			action_type, device_count, device_id, reason, created_by, updated_by, idempotency_key, evaluation_id,
-			strategy_triggered_value, strategy_threshold_value, external_system, external_ticket_id,
-			maintenance_start_time, maintenance_end_time)
-		VALUES ('EP-' || $1::text || '-' || (SELECT lpad(n, greatest(6, length(n)), '0') FROM (SELECT nextval('order_number_seq')::text AS n) seq),
-			$2, $3, $4,
-			$5, $6, $7, $8, $9, $9, $10, $11, $12, $13, $14, $15, $16, $17)
-		RETURNING `+OrderColumns,
-		n.Now.Format("20060102"), n.ClusterID, n.PoolID, n.StrategyID, n.ActionType, n.DeviceCount, n.DeviceID, n.Reason,
-		n.CreatedBy, n.IdempotencyKey, n.EvaluationID, n.StrategyTriggeredValue, n.StrategyThresholdValue,
-		n.ExternalSystem, n.ExternalTicketID, n.MaintenanceStartTime, n.MaintenanceEndTime))
+	o, names, err := insert("")
 	if err != nil {
-		return Order{}, err
+		return Order{}, OrderNames{}, err
 	}
-	if len(n.DeviceIDs) > 0 {
-		// The unique index order_devices_one_open_order is the last line against
-		// a concurrent order taking the same device.
-		if _, err := tx.Exec(ctx, `INSERT INTO order_devices (order_id, device_id, role)
-			SELECT $1, d, $3 FROM unnest($2::bigint[]) AS d`, o.ID, n.DeviceIDs, role); err != nil {
-			return Order{}, Translate(err)
-		}
-	}
-	err = WriteAudit(ctx, tx, Audit{Actor: n.CreatedBy, Action: "order.create", TargetType: "order", TargetID: o.ID,
-		After: orderAudit{Order: o, DeviceIDs: n.DeviceIDs}, RequestID: requestIDOf(ctx)})
-	return o, err
+	return finish(o, names)
 }
 
 // orderAudit is what the audit log keeps of an order write.

@@ -204,7 +204,7 @@ try {
     await visit('/history');
     await page.locator('.ant-table-row-expand-icon').first().click();
     await page.getByTestId('why').waitFor();
-    await page.getByTestId('why').locator('td', { hasText: '90.0' }).first().waitFor(); // the per-day rates
+    await page.getByTestId('why').locator('.ant-table-cell', { hasText: /^90\.0$/ }).first().waitFor(); // the per-day rates
     await shot('10-history');
   });
 

@@ -244,17 +244,18 @@ func CountMatches(ctx context.Context, db Conn, p Predicate, opt CountOptions) (
 	return c, nil
 }
 
-// budgeted runs fn in a read-only (sub)transaction whose statements may run
-// for budget; the transaction is always rolled back, which also ends the
-// local statement_timeout.
+// budgeted runs fn in a (sub)transaction whose statements may run for
+// budget; it is always rolled back, which also ends the local settings.
 func budgeted(ctx context.Context, db Conn, budget time.Duration, fn func(pgx.Tx) error) error {
 	tx, err := db.Begin(ctx)
 	if err != nil {
 		return postgres.Translate(err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // read-only; rollback is the way out
+	// JIT off as well: compiling a plan whose cost crosses jit_above_cost
+	// takes longer than the budget.
 	ms := max(budget.Milliseconds(), 1)
-	if _, err := tx.Exec(ctx, "SELECT set_config('statement_timeout', $1, true)", strconv.FormatInt(ms, 10)); err != nil {
+	if _, err := tx.Exec(ctx, "SELECT set_config('statement_timeout', $1, true), set_config('jit', 'off', true)", strconv.FormatInt(ms, 10)); err != nil {
 		return postgres.Translate(err)
 	}
 	return fn(tx)

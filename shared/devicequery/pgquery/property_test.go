@@ -16,6 +16,7 @@ import (
 
 	"github.com/elasticpool/elasticpool/shared/devicequery"
 	"github.com/elasticpool/elasticpool/shared/pgtest"
+	"github.com/elasticpool/elasticpool/shared/postgres"
 )
 
 // The property: for random templates over random device sets loaded into a
@@ -55,6 +56,7 @@ func TestSQLMatchesReference(t *testing.T) {
 	ctx := context.Background()
 	pool := pgtest.NewPool(t)
 	fx := newFixture(t, pool)
+	indexed := indexedConn(t, pool)
 
 	var st struct{ valid, invalid, none, all, some int }
 	for set := 0; set < propSets; set++ {
@@ -96,7 +98,11 @@ func TestSQLMatchesReference(t *testing.T) {
 			st.valid++
 			// Every other case runs with sequential scans disabled, so that the
 			// GIN and btree indexes answer (a few hundred rows favour seq scans).
-			got, err := idsWithIndexes(ctx, pool, p, i%4 >= 2)
+			var db postgres.Querier = pool
+			if i%4 >= 2 {
+				db = indexed
+			}
+			got, err := idsVia(ctx, db, p)
 			if err != nil {
 				t.Fatalf("set %d case %d: %v\nSQL %s\nargs %#v\ntemplate %s", set, i, err, p.SQL, p.Args, js(tmpl))
 			}
@@ -132,25 +138,27 @@ func matchAll(ts []devicequery.Template, d devicequery.Device) bool {
 	return true
 }
 
-func idsWithIndexes(ctx context.Context, pool *pgxpool.Pool, p Predicate, indexes bool) ([]int64, error) {
-	if !indexes {
-		return IDs(ctx, pool, p, "ORDER BY d.id", 0)
-	}
-	// Bitmap scans only, without the btree on (status, idc) and without an
-	// ORDER BY the primary key would serve: what is left are the GIN
-	// indexes (devices_labels, devices_taints, devices_idle_match).
-	// The transaction is always rolled back, which restores the index.
-	tx, err := pool.Begin(ctx)
+// indexedConn returns a connection whose planner uses bitmap scans only,
+// with filters made expensive: it then prefers the index that covers the
+// most conditions, mostly the GIN indexes (devices_labels, devices_taints,
+// and devices_idle_match for the pipeline's shape). With no ORDER BY, the
+// primary key has no use either. JIT is off: the inflated costs would
+// otherwise compile every query.
+func indexedConn(t *testing.T, pool *pgxpool.Pool) *pgxpool.Conn {
+	t.Helper()
+	conn, err := pool.Acquire(context.Background())
 	if err != nil {
-		return nil, err
+		t.Fatal(err)
 	}
-	defer tx.Rollback(ctx) //nolint:errcheck
-	for _, stmt := range []string{"SET LOCAL enable_seqscan = off", "SET LOCAL enable_indexscan = off", "DROP INDEX devices_status_idc"} {
-		if _, err := tx.Exec(ctx, stmt); err != nil {
-			return nil, err
-		}
+	t.Cleanup(conn.Release)
+	if _, err := conn.Exec(context.Background(), "SET enable_seqscan = off; SET enable_indexscan = off; SET cpu_operator_cost = 0.5; SET jit = off"); err != nil {
+		t.Fatal(err)
 	}
-	ids, err := IDs(ctx, tx, p, "", 0)
+	return conn
+}
+
+func idsVia(ctx context.Context, db postgres.Querier, p Predicate) ([]int64, error) {
+	ids, err := IDs(ctx, db, p, "", 0)
 	slices.Sort(ids)
 	if ids == nil {
 		ids = []int64{}

@@ -1,21 +1,8 @@
 // Shared queries (lookups used by several pages) and their keys.
 import { useQuery, type UseQueryOptions } from '@tanstack/react-query';
-import { api, client, unwrap } from '../api/client';
+import { client, unwrap } from '../api/client';
 import { typed } from '../api/typed';
-import type { Cluster, List, MatchingPolicy, Pool, QueryTemplate, Strategy } from '../api/models';
-
-/** Fetches every page of a list (lookups are small: clusters, pools, templates). */
-export async function fetchAll<T>(path: string, query: Record<string, string | number> = {}, max = 20): Promise<T[]> {
-  const out: T[] = [];
-  let cursor: string | undefined;
-  for (let i = 0; i < max; i++) {
-    const page = await api.get<List<T>>(path, { limit: 500, ...query, cursor });
-    out.push(...(page.items ?? []));
-    if (!page.nextCursor) break;
-    cursor = page.nextCursor;
-  }
-  return out;
-}
+import type { Cluster, MatchingPolicy, Pool, QueryTemplate, Strategy } from '../api/models';
 
 export const keys = {
   clusters: ['clusters'] as const,

@@ -1,7 +1,6 @@
 // Cursor-paged lists ({items, nextCursor}) as an infinite query: the table
 // shows every loaded page and a "load more" button while nextCursor is set.
 import { useInfiniteQuery } from '@tanstack/react-query';
-import { api, type Query } from '../api/client';
 import type { List } from '../api/models';
 import { typed, type GetQuery, type GetResult, type PathOf } from '../api/typed';
 
@@ -25,15 +24,6 @@ export function useTypedList<P extends ListPath>(key: readonly unknown[], path: 
   return useListQuery<ItemOf<P>>(
     [...key, 'list', path, query],
     (cursor, signal) => typed.get(path, { query: { ...query, limit: pageSize, cursor } as never, signal }) as unknown as Promise<List<ItemOf<P>>>,
-    refetchInterval,
-  );
-}
-
-/** A list the schema does not describe yet (endpoints still being built). */
-export function useCursorList<T>(key: readonly unknown[], path: string, query: Query, pageSize = 50, refetchInterval?: number) {
-  return useListQuery<T>(
-    [...key, 'list', path, query],
-    (cursor, signal) => api.get<List<T>>(path, { ...query, limit: pageSize, cursor }, signal),
     refetchInterval,
   );
 }
