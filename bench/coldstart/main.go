@@ -89,6 +89,13 @@ func run(runs int, write, dbURL, redisURL string) error {
 
 	loadBefore := loadAvg()
 	var results []result
+	// The floor of this machine: a std-only net/http server answering
+	// /healthz, started the same way. What a function adds is the difference.
+	base, err := baseline(dir, runs, dbURL, redisURL)
+	if err != nil {
+		return err
+	}
+	results = append(results, base)
 	for _, m := range mains {
 		name := filepath.Base(filepath.Dir(filepath.Dir(m)))
 		bin := filepath.Join(dir, name)
@@ -134,6 +141,49 @@ func run(runs int, write, dbURL, redisURL string) error {
 		return writeSection(write, table)
 	}
 	return nil
+}
+
+const baselineSource = `package main
+
+import (
+	"net/http"
+	"os"
+)
+
+func main() {
+	http.HandleFunc("/healthz", func(http.ResponseWriter, *http.Request) {})
+	_ = http.ListenAndServe("127.0.0.1:"+os.Getenv("PORT"), nil)
+}
+`
+
+func baseline(dir string, runs int, dbURL, redisURL string) (result, error) {
+	src := filepath.Join(dir, "baseline.go")
+	if err := os.WriteFile(src, []byte(baselineSource), 0o644); err != nil {
+		return result{}, err
+	}
+	bin := filepath.Join(dir, "baseline")
+	build := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", bin, src)
+	build.Dir = dir
+	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=", "GO111MODULE=on")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		return result{}, fmt.Errorf("build baseline: %w", err)
+	}
+	fi, err := os.Stat(bin)
+	if err != nil {
+		return result{}, err
+	}
+	r := result{name: "(floor) std-only net/http server", size: fi.Size()}
+	for i := 0; i <= runs; i++ {
+		d, err := start(bin, dbURL, redisURL)
+		if err != nil {
+			return result{}, fmt.Errorf("baseline: %w", err)
+		}
+		if i > 0 {
+			r.samples = append(r.samples, d)
+		}
+	}
+	return r, nil
 }
 
 // start execs bin and returns the time until /healthz first answers 200.

@@ -49,7 +49,7 @@ type stack struct {
 	sink   events.Emitter // K_SINK: the broker's ingress
 
 	mu       sync.Mutex
-	notified []string // "type id" of every event notify received
+	notified []string        // "type id" of every event notify received
 	traces   map[string]bool // trace ids of the events notify received
 	dead     []events.DeadLetter
 

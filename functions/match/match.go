@@ -54,6 +54,9 @@ func (f *Function) Handle(ctx context.Context, e cloudevents.Event) error {
 	if err := events.Decode(e, &b); err != nil {
 		return err
 	}
+	if b.HistoryID <= 0 || b.StrategyID <= 0 || b.ClusterID <= 0 || b.PoolID <= 0 {
+		return events.Malformed(fmt.Errorf("event %s: historyId, strategyId, clusterId and poolId are required", e.ID()))
+	}
 	out, err := f.matcher.Match(ctx, b)
 	switch {
 	case errors.Is(err, pipeline.ErrBadBreach), errors.Is(err, postgres.ErrNotFound), errors.Is(err, pipeline.ErrStrategyNotFound):

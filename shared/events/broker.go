@@ -77,10 +77,10 @@ type BrokerOptions struct {
 	// Client sends deliveries; default: a client with a 2 minute timeout.
 	Client *http.Client
 	// Retry is the number of redeliveries after the first attempt (Knative
-	// delivery.retry), default 5.
+	// delivery.retry), default 10 as infra/base/trigger-delivery.yaml.
 	Retry int
 	// BackoffDelay is the first retry delay, doubled each retry (Knative
-	// backoffPolicy exponential, backoffDelay), default 200ms.
+	// backoffPolicy exponential, backoffDelay), default 500ms as infra/.
 	BackoffDelay time.Duration
 	// Workers is how many messages are delivered at once, default 16.
 	Workers int
@@ -121,13 +121,13 @@ func NewBroker(ctx context.Context, opts BrokerOptions) (*Broker, error) {
 		opts.Client = &http.Client{Timeout: 2 * time.Minute}
 	}
 	if opts.Retry == 0 {
-		opts.Retry = 5
+		opts.Retry = 10
 	}
 	if opts.Retry < 0 {
 		opts.Retry = 0
 	}
 	if opts.BackoffDelay <= 0 {
-		opts.BackoffDelay = 200 * time.Millisecond
+		opts.BackoffDelay = 500 * time.Millisecond
 	}
 	if opts.Workers <= 0 {
 		opts.Workers = 16
@@ -181,7 +181,7 @@ func queueURLs(raw string) (topic, sub string, err error) {
 	}
 	q := u.Query()
 	if q.Get("ackdeadline") == "" {
-		q.Set("ackdeadline", "30m")
+		q.Set("ackdeadline", "1h") // > 11 attempts × 2 min + ~8.5 min of backoff
 	}
 	t := *u
 	t.RawQuery = ""
