@@ -302,7 +302,8 @@ func render(rs []result, pg result, runs int, loadBefore, loadAfter string) stri
 		}
 		fmt.Fprintf(&b, "| %s | %.1f | %.1f | %.1f | %.1f | %s |\n", r.name, ms(r.pct(0.5)), ms(r.pct(0.9)), ms(r.pct(1)), mb(r.size), ok)
 	}
-	fmt.Fprintf(&b, "\nOf that, %s: p50 %.1f ms, p90 %.1f ms.\n", pg.name, ms(pg.pct(0.5)), ms(pg.pct(0.9)))
+	fmt.Fprintf(&b, "\n%s on the same machine: p50 %.1f ms, p90 %.1f ms.\n", pg.name, ms(pg.pct(0.5)), ms(pg.pct(0.9)))
+	b.WriteString("\nReading the table: the floor row is what exec'ing any Go HTTP server costs on this machine; every function but deadletter then opens and pings its Postgres pool before serving, which costs about the Postgres row. A function's own start-up cost is its row minus those two. Within target compares the p50 and the binary size.\n")
 	b.WriteString("\nReproduce: `scripts/services.sh && go run ./bench/coldstart -write docs/benchmarks.md` (Postgres and Redis on loopback).\n")
 	b.WriteString(endMarker + "\n")
 	return b.String()

@@ -4,6 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/elasticpool/elasticpool/functions/collect"
+	"github.com/elasticpool/elasticpool/shared/clustercred"
+	"github.com/robfig/cron/v3"
+	_ "gocloud.dev/secrets/localsecrets" // base64key:// keeper for local mode
 	"log/slog"
 	"net/http"
 	"os"
@@ -36,6 +40,9 @@ type Config struct {
 	Maintenance maintenance.Config
 	// Pipeline: the local cron standing in for the PingSource (docs/pipeline.md).
 	Pipeline PipelineConfig
+	// Collect: the snapshot collector's settings and its local hourly schedule.
+	Collect         collect.Config
+	CollectSchedule string `env:"COLLECT_SCHEDULE, default=0 * * * *"`
 }
 
 func loadConfig(ctx context.Context) (*Config, error) {
@@ -102,8 +109,28 @@ func run(ctx context.Context) error {
 		return err
 	}
 
+	// The collector: cluster credentials sealed by the keeper, "test connection"
+	// and "collect now" from the API, and an hourly cron standing in for its PingSource.
+	keeper, err := clustercred.OpenKeeper(ctx, cfg.Secret.KeeperURL)
+	if err != nil {
+		return err
+	}
+	defer keeper.Close()
+	collector := collect.New(collect.Deps{DB: db, Keeper: keeper, Location: loc,
+		ClusterTimeout: cfg.Collect.ClusterTimeout, Parallel: cfg.Collect.Parallel})
+	collectCron := cron.New(cron.WithLocation(loc))
+	if _, err := collectCron.AddFunc(cfg.CollectSchedule, func() {
+		if _, err := collector.CollectAll(ctx, time.Now()); err != nil {
+			slog.Error("local cron: collection failed", "err", err)
+		}
+	}); err != nil {
+		return fmt.Errorf("COLLECT_SCHEDULE %q: %w", cfg.CollectSchedule, err)
+	}
+	collectCron.Start()
+	defer collectCron.Stop()
+
 	api := orders.New(orders.Deps{DB: db, Redis: rdb, Auth: authn, Location: loc, StaticDir: cfg.UI.StaticDir,
-		Emitter: emitter, RedisPrefix: cfg.Redis.Prefix})
+		Emitter: emitter, RedisPrefix: cfg.Redis.Prefix, Keeper: keeper, Clusters: collector})
 	mux := http.NewServeMux()
 	mux.Handle("/", api.Routes())
 

@@ -1,0 +1,60 @@
+// Command orders is the API function's container: the REST API and the
+// workbench's static files, plus /healthz and /readyz, served by
+// functions-framework-go through shared/serve. FUNCTION_TARGET must be unset.
+package main
+
+import (
+	"context"
+	"net/http"
+
+	_ "gocloud.dev/secrets/localsecrets" // base64key:// keeper; add the production KMS driver import here
+
+	"github.com/elasticpool/elasticpool/functions/orders"
+	"github.com/elasticpool/elasticpool/shared/auth"
+	"github.com/elasticpool/elasticpool/shared/clustercred"
+	"github.com/elasticpool/elasticpool/shared/config"
+	"github.com/elasticpool/elasticpool/shared/serve"
+)
+
+// Config is what the API function reads.
+type Config struct {
+	serve.Config
+	Auth   config.Auth
+	Secret config.Secrets
+	UI     config.UI
+}
+
+func main() { serve.Run(realMain) }
+
+func realMain(ctx context.Context) error {
+	var cfg Config
+	if err := config.Load(ctx, &cfg); err != nil {
+		return err
+	}
+	if err := config.CheckProduction(cfg.Base, &cfg.Auth, &cfg.Secret); err != nil {
+		return err
+	}
+	authn, err := auth.New(cfg.Auth.Tokens, cfg.Auth.ProxyHeader, cfg.Auth.ProxyRoleHeader)
+	if err != nil {
+		return err
+	}
+	deps, err := serve.Open(ctx, cfg.Config)
+	if err != nil {
+		return err
+	}
+	defer deps.Close()
+	keeper, err := clustercred.OpenKeeper(ctx, cfg.Secret.KeeperURL)
+	if err != nil {
+		return err
+	}
+	defer keeper.Close()
+	// Clusters stays nil here: the collector runs in its own service (client-go
+	// stays out of this binary), so "test connection"/"collect now" answer 503
+	// in Knative mode; the all-in-one runner wires them.
+	f := orders.New(orders.Deps{
+		DB: deps.DB, Redis: deps.Redis, Auth: authn, Location: deps.Location, StaticDir: cfg.UI.StaticDir,
+		Emitter: deps.Emitter, RedisPrefix: cfg.Redis.Prefix, Keeper: keeper,
+	})
+	return serve.Main(ctx, serve.Options{Name: "orders", Port: cfg.Port, HTTP: map[string]http.Handler{"/": f.Routes()},
+		Ready: deps.Ready(), Degraded: deps.Degraded()})
+}
