@@ -5,7 +5,7 @@ GO ?= go
 GOTEST_FLAGS ?= -count=1 -p 4 -timeout 20m
 BIN := bin
 
-.PHONY: run test test-go test-ui test-e2e services build web migrate seed-demo lint fmt vet clean
+.PHONY: run test test-go test-ui test-e2e services build images web migrate seed-demo lint fmt vet clean bench-coldstart
 
 ## run: the whole system locally (all functions in one process, the UI, local Postgres and Redis)
 run: services web
@@ -18,8 +18,9 @@ test: services lint test-go test-ui test-e2e
 services:
 	@bash scripts/services.sh
 
-## test-go: Go tests against the real Postgres and Redis
+## test-go: Go tests against the real Postgres and Redis (and a real kube-apiserver, built once and cached)
 test-go: services
+	@bash scripts/kube-binaries.sh >/dev/null
 	$(GO) test $(GOTEST_FLAGS) ./...
 
 ## test-ui: front-end component tests (Vitest)
@@ -34,8 +35,19 @@ test-e2e:
 web:
 	@if [ -f web/package.json ]; then $(MAKE) -C web build; fi
 
+## build: every binary into bin/ (bin/elasticpool, bin/<function>)
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags="-s -w" -o $(BIN)/ ./cmd/... ./functions/*/cmd
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags="-s -w" -o $(BIN)/elasticpool ./cmd/elasticpool
+	@for d in functions/*/cmd; do f=$$(basename $$(dirname $$d)); \
+	  CGO_ENABLED=0 $(GO) build -trimpath -ldflags="-s -w" -o $(BIN)/$$f ./$$d || exit 1; done
+
+## images: every function's image with ko into bin/images.tar (no Docker daemon, nothing pushed)
+images: web
+	@bash scripts/ko-build.sh
+
+## bench-coldstart: exec → first 200 on /healthz and binary size per function
+bench-coldstart:
+	$(GO) run ./bench/coldstart -write docs/benchmarks.md
 
 migrate: services
 	$(GO) run ./cmd/elasticpool migrate

@@ -118,6 +118,28 @@ func TestServicesAreFunctions(t *testing.T) {
 				if cc, ok, _ := unstructured.NestedInt64(o.Object, "spec", "template", "spec", "containerConcurrency"); !ok || cc < 1 {
 					t.Errorf("Service %s: containerConcurrency %d, want a limit ≥ 1", name, cc)
 				}
+				// What Knative's webhook (not running in the test server)
+				// would refuse under its default config-defaults.
+				if ts, _, _ := unstructured.NestedInt64(o.Object, "spec", "template", "spec", "timeoutSeconds"); ts < 1 || ts > 600 {
+					t.Errorf("Service %s: timeoutSeconds %d, want 1..600 (max-revision-timeout-seconds)", name, ts)
+				}
+				if cc, _, _ := unstructured.NestedInt64(o.Object, "spec", "template", "spec", "containerConcurrency"); cc > 1000 {
+					t.Errorf("Service %s: containerConcurrency %d > 1000", name, cc)
+				}
+				ann, _, _ := unstructured.NestedStringMap(o.Object, "spec", "template", "metadata", "annotations")
+				lo, _ := strconv.Atoi(ann["autoscaling.knative.dev/min-scale"])
+				if hi, err := strconv.Atoi(ann["autoscaling.knative.dev/max-scale"]); err == nil && hi > 0 && lo > hi {
+					t.Errorf("Service %s: min-scale %d > max-scale %d", name, lo, hi)
+				}
+				env, _, _ := unstructured.NestedSlice(c, "env")
+				for _, e := range env {
+					if n, _, _ := unstructured.NestedString(e.(map[string]any), "name"); slices.Contains(knativeReserved, n) {
+						t.Errorf("Service %s: sets %s, which Knative reserves", name, n)
+					}
+				}
+				if ports, _, _ := unstructured.NestedSlice(c, "ports"); len(ports) != 1 {
+					t.Errorf("Service %s: %d container ports, Knative allows one", name, len(ports))
+				}
 				if !strings.HasPrefix(envFromName(c, "configMapRef"), "elasticpool-config") {
 					t.Errorf("Service %s: no envFrom the elasticpool-config ConfigMap", name)
 				}

@@ -78,6 +78,25 @@ for d in functions/*/cmd; do
 done
 pkgs+=(./cmd/elasticpool)
 
+# ko copies a main package's kodata/ into the image at KO_DATA_PATH
+# (/var/run/ko), where orders serves the UI from (UI_STATIC_DIR). ko packs
+# no symlink that leaves kodata/, so the built UI is copied in (the folder is
+# git-ignored). `scripts/ko-build.sh --stage-ui` does only this, before a
+# `ko resolve` (docs/deploy.md).
+stage_ui() {
+  local kodata=functions/orders/cmd/kodata
+  [ -d functions/orders/cmd ] || return 0
+  rm -rf "$kodata"
+  if [ -f web/dist/index.html ]; then
+    cp -r web/dist "$kodata"
+    say "staged the UI (web/dist) into $kodata"
+  else
+    say "web/dist is not built: the orders image will serve no UI (run make web first)"
+  fi
+}
+stage_ui
+[ "${1:-}" = "--stage-ui" ] && exit 0
+
 if [ -z "${KO_DEFAULTBASEIMAGE:-}" ]; then
   KO_DEFAULTBASEIMAGE=$(local_base)
   export KO_DEFAULTBASEIMAGE

@@ -32,6 +32,7 @@ import (
 	"github.com/elasticpool/elasticpool/shared/devicequery"
 	"github.com/elasticpool/elasticpool/shared/devicequery/pgquery"
 	"github.com/elasticpool/elasticpool/shared/postgres"
+	"github.com/elasticpool/elasticpool/shared/scaling"
 )
 
 const defaultURL = "postgres://postgres@127.0.0.1:5432/elasticpool_bench?sslmode=disable"
@@ -303,58 +304,75 @@ func measure(ctx context.Context, db *pgxpool.Pool, c benchCase, o options) (*re
 		}
 		p = p.And(pgquery.NotHeld)
 		var n1, n2, n3 int
-		// Interleaved: the engine as the pipeline calls it, the floor, and
-		// the same parameterized SQL through pgx's statement cache.
-		if err := timed("pipe", &pipe, func() error {
-			cs, err := pgquery.Candidates(ctx, db, p, "", o.limit)
-			n1 = len(cs)
-			return err
-		}); err != nil {
-			return nil, err
+		var cnt pgquery.Count
+		pipeSteps := []func() error{
+			// the engine, as the pipeline calls it
+			func() error {
+				return timed("pipe", &pipe, func() error {
+					cs, err := pgquery.Candidates(ctx, db, p, "", o.limit)
+					n1 = len(cs)
+					return err
+				})
+			},
+			// the floor: the same condition written with literals
+			func() error {
+				return timed("pipeFloor", &pipeFloor, func() error {
+					cs, err := scanCandidates(db.Query(ctx, pipelineFloorSQL(c, idc, o.limit), pgx.QueryExecModeSimpleProtocol))
+					n2 = len(cs)
+					return err
+				})
+			},
+			// the engine's SQL through pgx's statement cache (generic plans after 5 runs)
+			func() error {
+				return timed("pipeCached", &pipeCached, func() error {
+					cs, err := scanCandidates(db.Query(ctx, pgquery.SelectSQL(pgquery.CandidateColumns, p, "", o.limit), p.Args...))
+					n3 = len(cs)
+					return err
+				})
+			},
 		}
-		if err := timed("pipeFloor", &pipeFloor, func() error {
-			n, err := countRows(db.Query(ctx, pipelineFloorSQL(c, idc, o.limit), pgx.QueryExecModeSimpleProtocol))
-			n2 = n
-			return err
-		}); err != nil {
-			return nil, err
+		previewSteps := []func() error{
+			func() error {
+				return timed("preview", &preview, func() error {
+					var err error
+					cnt, err = pgquery.CountMatches(ctx, db, previewPred, pgquery.CountOptions{Sample: previewSample})
+					if err == nil && len(cnt.SampleIDs) > 0 {
+						_, err = countRows(db.Query(ctx, "SELECT "+sampleColumns+" FROM devices WHERE id = ANY($1) ORDER BY id", cnt.SampleIDs))
+					}
+					return err
+				})
+			},
+			func() error {
+				return timed("previewFloor", &previewFloor, func() error {
+					var n int64
+					var ids []int64
+					err := db.QueryRow(ctx, previewFloorSQL, pgx.QueryExecModeSimpleProtocol).Scan(&n, &ids)
+					if err == nil && len(ids) > 0 {
+						lits := make([]string, len(ids))
+						for i, id := range ids {
+							lits[i] = fmt.Sprint(id)
+						}
+						_, err = countRows(db.Query(ctx, "SELECT "+sampleColumns+" FROM devices WHERE id IN ("+strings.Join(lits, ",")+") ORDER BY id",
+							pgx.QueryExecModeSimpleProtocol))
+					}
+					return err
+				})
+			},
 		}
-		if err := timed("pipeCached", &pipeCached, func() error {
-			n, err := countRows(db.Query(ctx, pgquery.SelectSQL(pgquery.CandidateColumns, p, "", o.limit), p.Args...))
-			n3 = n
-			return err
-		}); err != nil {
-			return nil, err
+		// The order rotates every run: whichever goes second finds the pages
+		// the first one just read.
+		for _, k := range permutations3[(i+warmup)%len(permutations3)] {
+			if err := pipeSteps[k](); err != nil {
+				return nil, err
+			}
 		}
 		if n1 != n2 || n1 != n3 {
 			return nil, fmt.Errorf("idc %s: engine %d rows, floor %d, cached %d", idc, n1, n2, n3)
 		}
-		var cnt pgquery.Count
-		if err := timed("preview", &preview, func() error {
-			var err error
-			cnt, err = pgquery.CountMatches(ctx, db, previewPred, pgquery.CountOptions{Sample: previewSample})
-			if err == nil && len(cnt.SampleIDs) > 0 {
-				_, err = countRows(db.Query(ctx, "SELECT "+sampleColumns+" FROM devices WHERE id = ANY($1) ORDER BY id", cnt.SampleIDs))
+		for j := range previewSteps {
+			if err := previewSteps[(i+j)&1](); err != nil {
+				return nil, err
 			}
-			return err
-		}); err != nil {
-			return nil, err
-		}
-		if err := timed("previewFloor", &previewFloor, func() error {
-			var n int64
-			var ids []int64
-			err := db.QueryRow(ctx, previewFloorSQL, pgx.QueryExecModeSimpleProtocol).Scan(&n, &ids)
-			if err == nil && len(ids) > 0 {
-				lits := make([]string, len(ids))
-				for i, id := range ids {
-					lits[i] = fmt.Sprint(id)
-				}
-				_, err = countRows(db.Query(ctx, "SELECT "+sampleColumns+" FROM devices WHERE id IN ("+strings.Join(lits, ",")+") ORDER BY id",
-					pgx.QueryExecModeSimpleProtocol))
-			}
-			return err
-		}); err != nil {
-			return nil, err
 		}
 		if i < 0 {
 			continue
@@ -377,6 +395,21 @@ func measure(ctx context.Context, db *pgxpool.Pool, c benchCase, o options) (*re
 		}
 	}
 	return r, nil
+}
+
+var permutations3 = [][3]int{{0, 1, 2}, {1, 2, 0}, {2, 0, 1}, {0, 2, 1}, {1, 0, 2}, {2, 1, 0}}
+
+// scanCandidates decodes rows as pgquery.Candidates does, so that the floor
+// pays for the same decoding.
+func scanCandidates(rows pgx.Rows, err error) ([]scaling.Candidate, error) {
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (scaling.Candidate, error) {
+		var c scaling.Candidate
+		err := r.Scan(&c.ID, &c.Hostname, &c.CPUCores, &c.MemoryBytes, &c.NodeCPUAllocated, &c.NodeMemAllocated)
+		return c, err
+	})
 }
 
 func countRows(rows pgx.Rows, err error) (int, error) {
