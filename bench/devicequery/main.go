@@ -270,14 +270,55 @@ type result struct {
 	previewN                    int64
 	exactCount                  timings
 	exactN                      int64
+	cpu                         map[string]time.Duration // server CPU per variant, summed over the timed runs
+}
+
+// cpuPerRun is the mean server CPU of one run of a variant.
+func (r *result) cpuPerRun(name string) string {
+	if len(r.pipe) == 0 || r.cpu[name] < 0 {
+		return "–"
+	}
+	return ms(r.cpu[name] / time.Duration(len(r.pipe)))
+}
+
+// backendCPU is the CPU time (user + system) the backend process has used,
+// from /proc (the server is local); -1h when it cannot be read. It counts in
+// clock ticks of 10 ms: only sums over many runs are meaningful. Parallel
+// workers are other processes and are not included.
+func backendCPU(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return -time.Hour
+	}
+	// Fields after the command (which may contain spaces) in parentheses.
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+	if len(f) < 13 {
+		return -time.Hour
+	}
+	var utime, stime int64
+	fmt.Sscan(f[11], &utime)
+	fmt.Sscan(f[12], &stime)
+	return time.Duration(utime+stime) * 10 * time.Millisecond
 }
 
 func measure(ctx context.Context, db *pgxpool.Pool, c benchCase, o options) (*result, error) {
-	r := &result{name: c.name, kinds: map[pgquery.CountKind]int{}}
+	r := &result{name: c.name, kinds: map[pgquery.CountKind]int{}, cpu: map[string]time.Duration{}}
 	idcList := make([]string, len(idcs))
 	for i, x := range idcs {
 		idcList[i] = x.v
 	}
+	// One connection for the whole case, so that the CPU its backend uses
+	// can be read from /proc (load-independent, unlike wall time).
+	conn, err := db.Acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Release()
+	var pid int
+	if err := conn.QueryRow(ctx, "SELECT pg_backend_pid()").Scan(&pid); err != nil {
+		return nil, err
+	}
+	measuring := false
 	previewPred, err := pgquery.Compile(c.tmpl)
 	if err != nil {
 		return nil, err
@@ -286,9 +327,13 @@ func measure(ctx context.Context, db *pgxpool.Pool, c benchCase, o options) (*re
 		previewSample, c.lit, pgquery.DefaultCap+1)
 
 	timed := func(name string, ts *timings, fn func() error) error {
+		cpu0 := backendCPU(pid)
 		start := time.Now()
 		err := fn()
 		*ts = append(*ts, time.Since(start))
+		if measuring {
+			r.cpu[name] += backendCPU(pid) - cpu0
+		}
 		if err != nil {
 			return fmt.Errorf("%s, run %d: %w", name, len(*ts), err)
 		}
@@ -297,6 +342,7 @@ func measure(ctx context.Context, db *pgxpool.Pool, c benchCase, o options) (*re
 	const warmup = 3
 	for i := -warmup; i < o.iterations; i++ {
 		idc := idcList[(i+warmup)%len(idcList)]
+		measuring = i >= 0
 		var pipe, pipeFloor, pipeCached, preview, previewFloor timings
 		p, err := pgquery.Compile(c.tmpl, pipelineExtra(idc))
 		if err != nil {
@@ -309,7 +355,7 @@ func measure(ctx context.Context, db *pgxpool.Pool, c benchCase, o options) (*re
 			// the engine, as the pipeline calls it
 			func() error {
 				return timed("pipe", &pipe, func() error {
-					cs, err := pgquery.Candidates(ctx, db, p, "", o.limit)
+					cs, err := pgquery.Candidates(ctx, conn, p, "", o.limit)
 					n1 = len(cs)
 					return err
 				})
@@ -317,7 +363,7 @@ func measure(ctx context.Context, db *pgxpool.Pool, c benchCase, o options) (*re
 			// the floor: the same condition written with literals
 			func() error {
 				return timed("pipeFloor", &pipeFloor, func() error {
-					cs, err := scanCandidates(db.Query(ctx, pipelineFloorSQL(c, idc, o.limit), pgx.QueryExecModeSimpleProtocol))
+					cs, err := scanCandidates(conn.Query(ctx, pipelineFloorSQL(c, idc, o.limit), pgx.QueryExecModeSimpleProtocol))
 					n2 = len(cs)
 					return err
 				})
@@ -325,7 +371,7 @@ func measure(ctx context.Context, db *pgxpool.Pool, c benchCase, o options) (*re
 			// the engine's SQL through pgx's statement cache (generic plans after 5 runs)
 			func() error {
 				return timed("pipeCached", &pipeCached, func() error {
-					cs, err := scanCandidates(db.Query(ctx, pgquery.SelectSQL(pgquery.CandidateColumns, p, "", o.limit), p.Args...))
+					cs, err := scanCandidates(conn.Query(ctx, pgquery.SelectSQL(pgquery.CandidateColumns, p, "", o.limit), p.Args...))
 					n3 = len(cs)
 					return err
 				})
@@ -335,9 +381,9 @@ func measure(ctx context.Context, db *pgxpool.Pool, c benchCase, o options) (*re
 			func() error {
 				return timed("preview", &preview, func() error {
 					var err error
-					cnt, err = pgquery.CountMatches(ctx, db, previewPred, pgquery.CountOptions{Sample: previewSample})
+					cnt, err = pgquery.CountMatches(ctx, conn, previewPred, pgquery.CountOptions{Sample: previewSample})
 					if err == nil && len(cnt.SampleIDs) > 0 {
-						_, err = countRows(db.Query(ctx, "SELECT "+sampleColumns+" FROM devices WHERE id = ANY($1) ORDER BY id", cnt.SampleIDs))
+						_, err = countRows(conn.Query(ctx, "SELECT "+sampleColumns+" FROM devices WHERE id = ANY($1) ORDER BY id", cnt.SampleIDs))
 					}
 					return err
 				})
@@ -346,13 +392,13 @@ func measure(ctx context.Context, db *pgxpool.Pool, c benchCase, o options) (*re
 				return timed("previewFloor", &previewFloor, func() error {
 					var n int64
 					var ids []int64
-					err := db.QueryRow(ctx, previewFloorSQL, pgx.QueryExecModeSimpleProtocol).Scan(&n, &ids)
+					err := conn.QueryRow(ctx, previewFloorSQL, pgx.QueryExecModeSimpleProtocol).Scan(&n, &ids)
 					if err == nil && len(ids) > 0 {
 						lits := make([]string, len(ids))
 						for i, id := range ids {
 							lits[i] = fmt.Sprint(id)
 						}
-						_, err = countRows(db.Query(ctx, "SELECT "+sampleColumns+" FROM devices WHERE id IN ("+strings.Join(lits, ",")+") ORDER BY id",
+						_, err = countRows(conn.Query(ctx, "SELECT "+sampleColumns+" FROM devices WHERE id IN ("+strings.Join(lits, ",")+") ORDER BY id",
 							pgx.QueryExecModeSimpleProtocol))
 					}
 					return err
@@ -389,7 +435,7 @@ func measure(ctx context.Context, db *pgxpool.Pool, c benchCase, o options) (*re
 	// What an exact count would cost (what the preview avoids).
 	for i := 0; i < 5; i++ {
 		if err := timed("exact count", &r.exactCount, func() error {
-			return db.QueryRow(ctx, "SELECT count(*) FROM devices d WHERE "+c.lit, pgx.QueryExecModeSimpleProtocol).Scan(&r.exactN)
+			return conn.QueryRow(ctx, "SELECT count(*) FROM devices d WHERE "+c.lit, pgx.QueryExecModeSimpleProtocol).Scan(&r.exactN)
 		}); err != nil {
 			return nil, err
 		}
@@ -523,18 +569,19 @@ func (rep *report) write(w io.Writer) {
 	fmt.Fprintf(w, "%d devices; %d timed runs per query and variant, interleaved; times are client-side (send → last row), ms.\n\n", o.devices, o.iterations)
 
 	fmt.Fprintf(w, "**Pipeline** (idle + idc + template, not held by an open order, `LIMIT %d`; idc rotates over 12 data centres)\n\n", o.limit)
-	fmt.Fprintln(w, "| template | engine p50 | engine p99 | floor p50 | floor p99 | ratio p50 | ratio p99 | statement cache p50 / p99 | rows (avg) |")
-	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+	fmt.Fprintln(w, "| template | engine p50 | engine p99 | floor p50 | floor p99 | ratio p50 | ratio p99 | server CPU/run engine / floor | statement cache p50 / p99 | rows (avg) |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, r := range rep.results {
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s / %s | %d |\n", r.name,
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s / %s | %s / %s | %d |\n", r.name,
 			ms(r.pipe.pct(.5)), ms(r.pipe.pct(.99)), ms(r.pipeFloor.pct(.5)), ms(r.pipeFloor.pct(.99)),
 			ratio(r.pipe.pct(.5), r.pipeFloor.pct(.5)), ratio(r.pipe.pct(.99), r.pipeFloor.pct(.99)),
+			r.cpuPerRun("pipe"), r.cpuPerRun("pipeFloor"),
 			ms(r.pipeCached.pct(.5)), ms(r.pipeCached.pct(.99)), r.pipeRows/max(1, len(r.pipe)))
 	}
 	fmt.Fprintf(w, "\n**Preview** (the template alone: count capped at %d within a %v budget + a sample of %d devices)\n\n",
 		pgquery.DefaultCap, pgquery.DefaultBudget, previewSample)
-	fmt.Fprintln(w, "| template | engine p50 | engine p99 | floor p50 | floor p99 | ratio p50 | ratio p99 | count answered | exact count(*) p50 |")
-	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---|---:|")
+	fmt.Fprintln(w, "| template | engine p50 | engine p99 | floor p50 | floor p99 | ratio p50 | ratio p99 | server CPU/run engine / floor | count answered | exact count(*) p50 |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|")
 	for _, r := range rep.results {
 		var kinds []string
 		for _, k := range []pgquery.CountKind{pgquery.Exact, pgquery.Capped, pgquery.Estimated} {
@@ -542,9 +589,10 @@ func (rep *report) write(w io.Writer) {
 				kinds = append(kinds, fmt.Sprintf("%s ×%d", k, n))
 			}
 		}
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s (%d) | %s (%d rows) |\n", r.name,
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s / %s | %s (%d) | %s (%d rows) |\n", r.name,
 			ms(r.preview.pct(.5)), ms(r.preview.pct(.99)), ms(r.previewFloor.pct(.5)), ms(r.previewFloor.pct(.99)),
 			ratio(r.preview.pct(.5), r.previewFloor.pct(.5)), ratio(r.preview.pct(.99), r.previewFloor.pct(.99)),
+			r.cpuPerRun("preview"), r.cpuPerRun("previewFloor"),
 			strings.Join(kinds, ", "), r.previewN, ms(r.exactCount.pct(.5)), r.exactN)
 	}
 	for _, e := range rep.explains {
