@@ -285,7 +285,7 @@ func (f *Function) registerDevices() {
 			// one containment for all equalities: the GIN serves @> (never ->>).
 			w.add("labels @> " + w.arg(equal))
 		}
-		items, next, err := listPage(ctx, f.db, "SELECT "+deviceColumns+" FROM devices", w, sort, cur, in.Limit, scanDevice, deviceCursor(sort))
+		items, next, err := listPage(ctx, customPlans{f.db}, "SELECT "+deviceColumns+" FROM devices", w, sort, cur, in.Limit, scanDevice, deviceCursor(sort))
 		if err != nil {
 			return nil, httpapi.StoreError(err, "devices")
 		}

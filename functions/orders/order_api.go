@@ -424,7 +424,7 @@ func (f *Function) listOrders(ctx context.Context, in *listOrdersInput) (List[Or
 		inner = strings.Join(branches, " UNION ALL ")
 	}
 	sql := fmt.Sprintf("SELECT %s FROM (%s) o %s LIMIT %d", orderViewColumns, inner, orderBy, limit+1)
-	rows, err := f.db.Query(ctx, sql, w.args...)
+	rows, err := customPlans{f.db}.Query(ctx, sql, w.args...)
 	if err != nil {
 		return List[OrderView]{}, httpapi.StoreError(postgres.Translate(err), "orders")
 	}
@@ -482,7 +482,7 @@ func (f *Function) listAudit(ctx context.Context, w *where, p ListParams) (List[
 	if err != nil {
 		return List[AuditEntry]{}, err
 	}
-	items, next, err := listPage(ctx, f.db, "SELECT "+auditColumns+" FROM audit_log", w, sort, cur, p.Limit, scanAudit, auditCursor(sort))
+	items, next, err := listPage(ctx, customPlans{f.db}, "SELECT "+auditColumns+" FROM audit_log", w, sort, cur, p.Limit, scanAudit, auditCursor(sort))
 	if err != nil {
 		return List[AuditEntry]{}, httpapi.StoreError(err, "audit log")
 	}
@@ -509,6 +509,18 @@ func (f *Function) workbenchSummary(ctx context.Context) (WorkbenchSummary, erro
 		s.GeneratedAt.Add(-7*24*time.Hour), events.TypeInventoryShortage).
 		Scan(&s.PendingOrders, &s.ProcessingOrders, &s.FailedOrders, &s.MaintenanceInProgress, &s.TriggeredPools, &s.ShortagesLast7Days)
 	return s, postgres.Translate(err)
+}
+
+// customPlans plans every query with its actual parameters. pgx's default
+// caches a named prepared statement, and after five executions Postgres may
+// switch it to a generic plan that cannot see the values: for a list that
+// picks the time index and filters a rare status (or an ILIKE pattern) over
+// a million rows. The unnamed statement of QueryExecModeCacheDescribe is
+// planned per call (~0.1 ms) and still one round trip.
+type customPlans struct{ postgres.Querier }
+
+func (c customPlans) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
+	return c.Querier.Query(ctx, sql, append([]any{pgx.QueryExecModeCacheDescribe}, args...)...)
 }
 
 // orderError maps the order store's errors to problems.

@@ -166,7 +166,7 @@ func (f *Function) registerSnapshots() {
 		if !in.To.IsZero() {
 			w.add("captured_at < " + w.arg(in.To))
 		}
-		items, next, err := listPage(ctx, f.db, "SELECT "+snapshotColumns+" FROM cluster_resource_snapshots", w, sort, cur, in.Limit,
+		items, next, err := listPage(ctx, customPlans{f.db}, "SELECT "+snapshotColumns+" FROM cluster_resource_snapshots", w, sort, cur, in.Limit,
 			scanSnapshot, snapshotCursor(sort))
 		if err != nil {
 			return nil, httpapi.StoreError(err, "snapshots")

@@ -160,9 +160,12 @@ type Count struct {
 	SampleIDs []int64
 }
 
-// Defaults of CountOptions, measured in docs/benchmarks.md: counting 10,001
-// rows of a broad condition takes a few ms; a selective condition no index
-// serves needs a full scan, which the budget cuts short.
+// Defaults of CountOptions, measured in docs/benchmarks.md. Counting to
+// 10,001 through a broad condition takes 30-50 ms of CPU on 1M devices even
+// on an idle server (a frequent GIN key, or a scan that must pass 100k rows),
+// so a broad condition is answered from the planner's estimate at once; the
+// count runs for the others, and the budget stops the rare slow one (a
+// selective condition that no index serves).
 const (
 	DefaultCap    = 10000
 	DefaultBudget = 30 * time.Millisecond
@@ -174,6 +177,10 @@ const (
 type CountOptions struct {
 	// Cap: the count stops after Cap matches (≤ 0: DefaultCap).
 	Cap int64
+	// EstimateAbove: when the planner expects more matches than this, the
+	// estimate is the answer and nothing is counted (0: 2 × Cap; a negative
+	// value always counts).
+	EstimateAbove int64
 	// Budget: how long the capped count may run before the planner's
 	// estimate is used instead (≤ 0: DefaultBudget).
 	Budget time.Duration
@@ -181,54 +188,60 @@ type CountOptions struct {
 	Sample int
 }
 
-// Conn is what CountMatches needs: a pool or a transaction (whose Begin
-// makes a savepoint).
+// Conn is what CountMatches needs: a pool, a connection or a transaction
+// (whose Begin makes a savepoint).
 type Conn interface {
 	postgres.Querier
 	Begin(ctx context.Context) (pgx.Tx, error)
 }
 
-// CountMatches counts the devices matching p up to a cap, within a time
-// budget: exact below the cap, capped at it, or the planner's estimate when
-// the count runs out of time. The count and the sample come from one scan.
-// It runs in its own (sub)transaction so that the budget's statement_timeout
-// never outlives it.
+// CountMatches says how many devices match p, cheaply enough for a live
+// preview, and how it knows: the planner's estimate when that is well above
+// the cap; otherwise a count that stops at the cap (exact or capped), run
+// within a time budget after which the estimate answers after all. The
+// sample comes from the counting scan, or from a LIMIT query (itself
+// budgeted) when nothing was counted. Budgeted statements run in their own
+// (sub)transaction, so the statement_timeout never outlives them.
 func CountMatches(ctx context.Context, db Conn, p Predicate, opt CountOptions) (Count, error) {
 	if opt.Cap <= 0 {
 		opt.Cap = DefaultCap
+	}
+	if opt.EstimateAbove == 0 {
+		opt.EstimateAbove = 2 * opt.Cap
 	}
 	if opt.Budget <= 0 {
 		opt.Budget = DefaultBudget
 	}
 	opt.Sample = min(max(opt.Sample, 0), MaxSample)
-	sql := "SELECT count(*), (array_agg(id))[1:" + strconv.Itoa(opt.Sample) + "] FROM (" +
-		SelectSQL("d.id", p, "", int(opt.Cap)+1) + ") s"
-	var c Count
-	err := budgeted(ctx, db, opt.Budget, func(tx pgx.Tx) error {
-		return tx.QueryRow(ctx, sql, withMode(p.Args)...).Scan(&c.N, &c.SampleIDs)
-	})
-	switch {
-	case err == nil:
-		c.Kind = Exact
-		if c.N > opt.Cap {
-			c.N, c.Kind = opt.Cap, Capped
-		}
-		if c.SampleIDs == nil {
-			c.SampleIDs = []int64{}
-		}
-		return c, nil
-	case !isTimeout(ctx, err):
-		return Count{}, err
-	}
-	n, err := Estimate(ctx, db, p)
+	est, err := Estimate(ctx, db, p)
 	if err != nil {
 		return Count{}, err
 	}
-	c = Count{N: n, Kind: Estimated, SampleIDs: []int64{}}
+	if opt.EstimateAbove < 0 || est <= opt.EstimateAbove {
+		sql := "SELECT count(*), (array_agg(id))[1:" + strconv.Itoa(opt.Sample) + "] FROM (" +
+			SelectSQL("d.id", p, "", int(opt.Cap)+1) + ") s"
+		var c Count
+		err := budgeted(ctx, db, opt.Budget, func(tx pgx.Tx) error {
+			return tx.QueryRow(ctx, sql, withMode(p.Args)...).Scan(&c.N, &c.SampleIDs)
+		})
+		switch {
+		case err == nil:
+			c.Kind = Exact
+			if c.N > opt.Cap {
+				c.N, c.Kind = opt.Cap, Capped
+			}
+			if c.SampleIDs == nil {
+				c.SampleIDs = []int64{}
+			}
+			return c, nil
+		case !isTimeout(ctx, err):
+			return Count{}, err
+		}
+	}
+	c := Count{N: est, Kind: Estimated, SampleIDs: []int64{}}
 	if opt.Sample > 0 {
-		// The scan that counts also finds the sample; it ran out of time, so
-		// try a plain LIMIT with a quarter of the budget (it stops at the
-		// first matches), and answer without a sample if that runs out too.
+		// A plain LIMIT stops at the first matches: cheap for a broad
+		// condition. A quarter of the budget; no sample if it runs out.
 		err := budgeted(ctx, db, opt.Budget/4, func(tx pgx.Tx) error {
 			ids, err := IDs(ctx, tx, p, "", opt.Sample)
 			c.SampleIDs = ids
@@ -252,10 +265,13 @@ func budgeted(ctx context.Context, db Conn, budget time.Duration, fn func(pgx.Tx
 		return postgres.Translate(err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // read-only; rollback is the way out
-	// JIT off as well: compiling a plan whose cost crosses jit_above_cost
-	// takes longer than the budget.
+	// No JIT and no parallel workers either: compiling a plan whose cost
+	// crosses jit_above_cost, or starting workers and then waiting for them
+	// to notice the cancel (measured: 70-130 ms for a 30 ms timeout), takes
+	// longer than the budget.
 	ms := max(budget.Milliseconds(), 1)
-	if _, err := tx.Exec(ctx, "SELECT set_config('statement_timeout', $1, true), set_config('jit', 'off', true)", strconv.FormatInt(ms, 10)); err != nil {
+	if _, err := tx.Exec(ctx, `SELECT set_config('statement_timeout', $1, true), set_config('jit', 'off', true),
+		set_config('max_parallel_workers_per_gather', '0', true)`, strconv.FormatInt(ms, 10)); err != nil {
 		return postgres.Translate(err)
 	}
 	return fn(tx)

@@ -155,6 +155,9 @@ func TestCountMatches(t *testing.T) {
 		}
 		return `{}`
 	})
+	if _, err := pool.Exec(ctx, "ANALYZE devices"); err != nil {
+		t.Fatal(err)
+	}
 	gpu := mustCompile(t, devicequery.AllOf(devicequery.Block{Type: "nodeLabel", Key: "gpu", Op: "exists"}))
 	all := mustCompile(t, devicequery.AllOf(devicequery.Block{Type: "device", Key: "cpuCores", Op: "gte", Value: "0"}))
 	none := mustCompile(t, devicequery.AllOf(devicequery.Block{Type: "device", Key: "hostname", Op: "eq", Value: "nope"}))
@@ -168,10 +171,12 @@ func TestCountMatches(t *testing.T) {
 		sample int
 	}{
 		{"exact", gpu, CountOptions{Sample: 3}, 10, Exact, 3},
-		{"exact at the cap", gpu, CountOptions{Cap: 10, Sample: 20}, 10, Exact, 10},
-		{"capped", all, CountOptions{Cap: 10, Sample: 5}, 10, Capped, 5},
+		{"exact at the cap", gpu, CountOptions{Cap: 10, Sample: 20, EstimateAbove: -1}, 10, Exact, 10},
+		{"capped", all, CountOptions{Cap: 10, Sample: 5, EstimateAbove: -1}, 10, Capped, 5},
 		{"none", none, CountOptions{Sample: 5}, 0, Exact, 0},
 		{"no sample", all, CountOptions{}, 30, Exact, 0},
+		// ANALYZE saw every row: the planner expects 30 > 2 × 10.
+		{"estimated, nothing counted", all, CountOptions{Cap: 10, Sample: 4}, 30, Estimated, 4},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
