@@ -209,19 +209,15 @@ func (f *Function) registerOrderAPI() {
 		}
 		actor := httpapi.Actor(ctx)
 		clusterID, poolID := b.ClusterID, b.PoolID
-		var v OrderView
-		err := postgres.InTx(ctx, f.db, func(tx pgx.Tx) error {
-			o, names, err := postgres.CreateOrderNamed(postgres.WithRequestID(ctx, httpapi.RequestID(ctx)), tx, postgres.NewOrder{
-				ActionType: b.ActionType, ClusterID: &clusterID, PoolID: &poolID, DeviceCount: b.DeviceCount,
-				DeviceIDs: b.DeviceIDs, Reason: strings.TrimSpace(b.Reason), CreatedBy: actor, Now: f.now().In(f.loc),
-			})
-			v = OrderView{Order: o, ClusterName: names.Cluster, PoolName: names.Pool, StrategyName: names.Strategy,
-				AllowedActions: postgres.AllowedSteps(o.ActionType, o.Status)}
-			return err
+		o, names, err := postgres.CreateOrderInPool(postgres.WithRequestID(ctx, httpapi.RequestID(ctx)), f.db, postgres.NewOrder{
+			ActionType: b.ActionType, ClusterID: &clusterID, PoolID: &poolID, DeviceCount: b.DeviceCount,
+			DeviceIDs: b.DeviceIDs, Reason: strings.TrimSpace(b.Reason), CreatedBy: actor, Now: f.now().In(f.loc),
 		})
 		if err != nil {
 			return nil, orderError(err, "order")
 		}
+		v := OrderView{Order: o, ClusterName: names.Cluster, PoolName: names.Pool, StrategyName: names.Strategy,
+			AllowedActions: postgres.AllowedSteps(o.ActionType, o.Status)}
 		f.emitOrderEvent(ctx, events.Outgoing{
 			ID: fmt.Sprintf("order-%d-created", v.ID), Type: events.TypeOrderCreated, Source: events.SourceOrders,
 			Subject: fmt.Sprintf("order/%d", v.ID),

@@ -220,3 +220,45 @@ func TestTransitionOrderDeviceEffects(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func TestCreateOrderInPool(t *testing.T) {
+	w := newOrderWorld(t)
+	ctx := postgres.WithRequestID(context.Background(), "req-1")
+	// one statement: order and audit row together
+	o, names, err := postgres.CreateOrderInPool(ctx, w.db, postgres.NewOrder{ActionType: "pool_exit", ClusterID: &w.cluster, PoolID: &w.pool,
+		DeviceCount: 3, Reason: "manual", CreatedBy: "ann"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.DeviceCount != 3 || o.CreatedBy != "ann" || names.Cluster == nil || *names.Cluster != "c1" || *names.Pool != "general" || names.Strategy != nil {
+		t.Fatalf("created %+v names %+v", o, names)
+	}
+	var after map[string]any
+	var req string
+	if err := w.db.QueryRow(ctx, "SELECT after, request_id FROM audit_log WHERE action = 'order.create' AND target_id = $1", itoa(o.ID)).Scan(&after, &req); err != nil {
+		t.Fatal(err)
+	}
+	if after["orderNumber"] != o.OrderNumber || after["deviceCount"] != float64(3) || after["status"] != "pending" || req != "req-1" {
+		t.Fatalf("audit after %v request %q", after, req)
+	}
+	// with devices: the transactional path
+	o2, _, err := postgres.CreateOrderInPool(ctx, w.db, postgres.NewOrder{ActionType: "pool_exit", ClusterID: &w.cluster, PoolID: &w.pool,
+		DeviceIDs: []int64{w.pooled}, CreatedBy: "ann"})
+	if err != nil || o2.DeviceCount != 1 {
+		t.Fatalf("with devices: %+v, %v", o2, err)
+	}
+	// a pool of another cluster falls back to the checks for a precise error, writing nothing
+	var other int64
+	if err := w.db.QueryRow(ctx, "INSERT INTO clusters (name) VALUES ('c2') RETURNING id").Scan(&other); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = postgres.CreateOrderInPool(ctx, w.db, postgres.NewOrder{ActionType: "pool_exit", ClusterID: &other, PoolID: &w.pool, DeviceCount: 1})
+	var inv *postgres.InvalidOrderError
+	if !errors.As(err, &inv) || inv.Problems[0].Field != "poolId" {
+		t.Fatalf("foreign pool: %v", err)
+	}
+	var n int
+	if err := w.db.QueryRow(ctx, "SELECT count(*) FROM elastic_scaling_orders").Scan(&n); err != nil || n != 2 {
+		t.Fatalf("%d orders (%v), want 2", n, err)
+	}
+}
