@@ -31,6 +31,7 @@ import (
 	"net/url"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -57,10 +58,22 @@ func main() {
 		explain  = flag.Bool("explain", false, "print the plan of each list query")
 		reuse    = flag.String("reuse", "", "measure on this database kept by an earlier -keep run (skips the load)")
 		only     = flag.String("only", "", "run only the list cases whose name contains this (and no write benchmark)")
+		cpuprof  = flag.String("cpuprofile", "", "write a CPU profile of the whole run (client and server) here")
 	)
 	flag.Parse()
 	log.SetFlags(0)
+	if *cpuprof != "" {
+		f, err := os.Create(*cpuprof)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			log.Fatal(err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	if err := run(context.Background(), *n, *requests, *duration, *clients, *keep, *explain, *reuse, *only); err != nil {
+		pprof.StopCPUProfile()
 		log.Fatal(err)
 	}
 }

@@ -9,8 +9,14 @@
 // Queries are sent with pgx's QueryExecModeExec: an unnamed statement,
 // planned with the actual parameter values every time. A cached prepared
 // statement switches to a generic plan after five executions, and a generic
-// plan cannot see how selective a label value is (docs/benchmarks.md has the
-// measurements that chose this).
+// plan can neither see how selective a label value is nor use the partial
+// index devices_idle_match, which needs the literal 'idle' (measured 10× slower
+// on the 10-condition template; docs/benchmarks.md). Callers that build
+// their own statement around a predicate run it with Query for the same reason.
+//
+// CountMatches is the count a live preview can afford: the planner's
+// estimate for broad conditions, otherwise a count that stops at a cap,
+// within a time budget; the result says which (exact, capped, estimated).
 package pgquery
 
 import (
@@ -24,6 +30,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/elasticpool/elasticpool/shared/devicequery"
 	"github.com/elasticpool/elasticpool/shared/postgres"
@@ -221,8 +228,8 @@ func CountMatches(ctx context.Context, db Conn, p Predicate, opt CountOptions) (
 		sql := "SELECT count(*), (array_agg(id))[1:" + strconv.Itoa(opt.Sample) + "] FROM (" +
 			SelectSQL("d.id", p, "", int(opt.Cap)+1) + ") s"
 		var c Count
-		err := budgeted(ctx, db, opt.Budget, func(tx pgx.Tx) error {
-			return tx.QueryRow(ctx, sql, withMode(p.Args)...).Scan(&c.N, &c.SampleIDs)
+		err := budgeted(ctx, db, opt.Budget, sql, p.Args, func(scan func(...any) error) error {
+			return scan(&c.N, &c.SampleIDs)
 		})
 		switch {
 		case err == nil:
@@ -242,39 +249,136 @@ func CountMatches(ctx context.Context, db Conn, p Predicate, opt CountOptions) (
 	if opt.Sample > 0 {
 		// A plain LIMIT stops at the first matches: cheap for a broad
 		// condition. A quarter of the budget; no sample if it runs out.
-		err := budgeted(ctx, db, opt.Budget/4, func(tx pgx.Tx) error {
-			ids, err := IDs(ctx, tx, p, "", opt.Sample)
-			c.SampleIDs = ids
+		var ids []int64
+		err := budgeted(ctx, db, opt.Budget/4, SelectSQL("d.id", p, "", opt.Sample), p.Args, func(scan func(...any) error) error {
+			var id int64
+			err := scan(&id)
+			ids = append(ids, id)
 			return err
 		})
-		if err != nil && !isTimeout(ctx, err) {
+		switch {
+		case err == nil:
+			c.SampleIDs = ids
+		case !isTimeout(ctx, err):
 			return Count{}, err
-		}
-		if c.SampleIDs == nil {
-			c.SampleIDs = []int64{}
 		}
 	}
 	return c, nil
 }
 
-// budgeted runs fn in a (sub)transaction whose statements may run for
-// budget; it is always rolled back, which also ends the local settings.
-func budgeted(ctx context.Context, db Conn, budget time.Duration, fn func(pgx.Tx) error) error {
+// budgetSettings are local to the transaction that runs a budgeted query.
+// No JIT and no parallel workers: compiling a plan whose cost crosses
+// jit_above_cost, or starting workers and then waiting for them to notice
+// the cancel (measured: 70-130 ms for a 30 ms timeout), takes longer than
+// the budget. ms is an integer formatted here, never user text.
+func budgetSettings(budget time.Duration) string {
+	ms := strconv.FormatInt(max(budget.Milliseconds(), 1), 10)
+	return "SELECT set_config('statement_timeout', '" + ms + "', true), set_config('jit', 'off', true), " +
+		"set_config('max_parallel_workers_per_gather', '0', true)"
+}
+
+// budgeted runs sql, which may run for budget, and hands each row to row.
+//
+// On a pool or a connection it is one round trip: the settings and the
+// query are pipelined before a single Sync, so both run in one implicit
+// transaction that ends at the Sync and takes the settings with it. Inside
+// a caller's transaction it uses a savepoint instead (three more round
+// trips), rolled back at the end, which ends the settings too.
+func budgeted(ctx context.Context, db Conn, budget time.Duration, sql string, args []any, row func(scan func(...any) error) error) error {
+	switch c := db.(type) {
+	case *pgxpool.Pool:
+		conn, err := c.Acquire(ctx)
+		if err != nil {
+			return postgres.Translate(err)
+		}
+		defer conn.Release()
+		return pipelined(ctx, conn.Conn(), budget, sql, args, row)
+	case *pgxpool.Conn:
+		return pipelined(ctx, c.Conn(), budget, sql, args, row)
+	case *pgx.Conn:
+		return pipelined(ctx, c, budget, sql, args, row)
+	}
 	tx, err := db.Begin(ctx)
 	if err != nil {
 		return postgres.Translate(err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // read-only; rollback is the way out
-	// No JIT and no parallel workers either: compiling a plan whose cost
-	// crosses jit_above_cost, or starting workers and then waiting for them
-	// to notice the cancel (measured: 70-130 ms for a 30 ms timeout), takes
-	// longer than the budget.
-	ms := max(budget.Milliseconds(), 1)
-	if _, err := tx.Exec(ctx, `SELECT set_config('statement_timeout', $1, true), set_config('jit', 'off', true),
-		set_config('max_parallel_workers_per_gather', '0', true)`, strconv.FormatInt(ms, 10)); err != nil {
+	if _, err := tx.Exec(ctx, budgetSettings(budget)); err != nil {
 		return postgres.Translate(err)
 	}
-	return fn(tx)
+	rows, err := tx.Query(ctx, sql, withMode(args)...)
+	if err != nil {
+		return postgres.Translate(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := row(rows.Scan); err != nil {
+			return err
+		}
+	}
+	return postgres.Translate(rows.Err())
+}
+
+// pipelined is budgeted on an idle connection outside a transaction.
+// Parameters are encoded as pgx's QueryExecModeExec does (text, types
+// from the $n::type casts), so the statement is planned with its values.
+func pipelined(ctx context.Context, c *pgx.Conn, budget time.Duration, sql string, args []any, row func(scan func(...any) error) error) error {
+	var eqb pgx.ExtendedQueryBuilder
+	if err := eqb.Build(c.TypeMap(), nil, args); err != nil {
+		return err
+	}
+	pl := c.PgConn().StartPipeline(ctx)
+	pl.SendQueryParams(budgetSettings(budget), nil, nil, nil, nil)
+	pl.SendQueryParams(sql, eqb.ParamValues, nil, eqb.ParamFormats, eqb.ResultFormats)
+	if err := pl.Sync(); err != nil {
+		pl.Close()
+		return err
+	}
+	var results []*pgconn.Result
+	for {
+		r, err := pl.GetResults()
+		if err != nil {
+			pl.Close()
+			return err
+		}
+		if rr, ok := r.(*pgconn.ResultReader); ok {
+			results = append(results, rr.Read())
+			continue
+		}
+		if _, ok := r.(*pgconn.PipelineSync); ok {
+			break
+		}
+	}
+	if err := pl.Close(); err != nil {
+		return err
+	}
+	if len(results) != 2 {
+		return fmt.Errorf("pgquery: pipeline returned %d results, want 2", len(results))
+	}
+	for _, r := range results {
+		if r.Err != nil {
+			return postgres.Translate(r.Err)
+		}
+	}
+	res, m := results[1], c.TypeMap()
+	for _, values := range res.Rows {
+		scan := func(dest ...any) error {
+			if len(dest) != len(values) {
+				return fmt.Errorf("pgquery: %d columns, %d destinations", len(values), len(dest))
+			}
+			for i, d := range dest {
+				fd := res.FieldDescriptions[i]
+				if err := m.Scan(fd.DataTypeOID, fd.Format, values[i], d); err != nil {
+					return fmt.Errorf("pgquery: column %s: %w", fd.Name, err)
+				}
+			}
+			return nil
+		}
+		if err := row(scan); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // isTimeout reports a statement cancelled by statement_timeout, as opposed

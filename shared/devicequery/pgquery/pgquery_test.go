@@ -238,6 +238,32 @@ func TestCountMatches(t *testing.T) {
 		}
 	})
 
+	t.Run("on a connection the settings end with the pipeline", func(t *testing.T) {
+		conn, err := pool.Acquire(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Release()
+		var want [3]string
+		show := "SELECT current_setting('statement_timeout'), current_setting('jit'), current_setting('max_parallel_workers_per_gather')"
+		if err := conn.QueryRow(ctx, show).Scan(&want[0], &want[1], &want[2]); err != nil {
+			t.Fatal(err)
+		}
+		slow := Predicate{SQL: "pg_sleep(0.02) IS NOT NULL AND d.cpu_cores >= $1::bigint", Args: []any{int64(0)}}
+		for _, p := range []Predicate{slow, gpu} {
+			if _, err := CountMatches(ctx, conn, p, CountOptions{Budget: 10 * time.Millisecond, Sample: 2}); err != nil {
+				t.Fatal(err)
+			}
+			var got [3]string
+			if err := conn.QueryRow(ctx, show).Scan(&got[0], &got[1], &got[2]); err != nil {
+				t.Fatal(err)
+			}
+			if got != want {
+				t.Fatalf("settings after CountMatches %v, want %v", got, want)
+			}
+		}
+	})
+
 	t.Run("caller cancelled", func(t *testing.T) {
 		cctx, cancel := context.WithCancel(ctx)
 		cancel()

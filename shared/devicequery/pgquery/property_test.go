@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -109,6 +110,18 @@ func TestSQLMatchesReference(t *testing.T) {
 			if !slices.Equal(got, want) {
 				t.Fatalf("set %d case %d (seed %d): SQL and Match disagree\ntemplate %s\nSQL %s\nargs %#v\n%s",
 					set, i, seed, js(tmpl), p.SQL, p.Args, diff(devs, got, want))
+			}
+			if i%10 == 0 {
+				// The budgeted count encodes the parameters itself (one pipeline).
+				c, err := CountMatches(ctx, pool, p, CountOptions{EstimateAbove: -1, Budget: 10 * time.Second, Sample: 5})
+				if err != nil || c.Kind != Exact || c.N != int64(len(want)) || len(c.SampleIDs) != min(5, len(want)) {
+					t.Fatalf("set %d case %d: CountMatches %+v %v, want exact %d\ntemplate %s", set, i, c, err, len(want), js(tmpl))
+				}
+				for _, id := range c.SampleIDs {
+					if !slices.Contains(want, id) {
+						t.Fatalf("set %d case %d: sample id %d does not match\ntemplate %s", set, i, id, js(tmpl))
+					}
+				}
 			}
 			switch len(want) {
 			case 0:
