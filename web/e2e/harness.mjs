@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, openSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { chromium } from 'playwright-core';
 
 export const webDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -15,6 +15,10 @@ export const rootDir = resolve(webDir, '..');
 export const outDir = join(webDir, 'test-output');
 export const shotDir = join(outDir, 'screenshots');
 export const TOKEN = 'e2e-admin-token';
+// The external system that asks for maintenance (docs/maintenance.md §3): it
+// signs its calls with this secret (MAINTENANCE_SYSTEMS).
+export const MAINT_SYSTEM = 'itsm';
+const MAINT_SECRET = 'e2e-itsm-secret-local-only';
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const PG = process.env.E2E_PG_URL ?? 'postgres://postgres@127.0.0.1:5432';
 
@@ -40,7 +44,7 @@ function psql(db, sql) {
 async function waitReady(base, server, ms = 90_000) {
   const end = Date.now() + ms;
   while (Date.now() < end) {
-    if (server.exitCode !== null) throw new Error(`the server exited with ${server.exitCode}; see ${join(outDir, 'e2e-server.log')}`);
+    if (server.exitCode !== null) throw new Error(`the server exited with ${server.exitCode}; see ${join(outDir, 'e2e-*server.log')}`);
     try {
       const r = await fetch(`${base}/readyz`);
       if (r.ok) return;
@@ -52,8 +56,11 @@ async function waitReady(base, server, ms = 90_000) {
   throw new Error(`${base}/readyz not ready after ${ms} ms`);
 }
 
-/** Starts everything; returns {base, api, page, context, stop}. */
-export async function start() {
+/**
+ * Starts everything; returns {base, api, page, context, stop}. With seedDemo
+ * the database is loaded with `elasticpool seed-demo` before the server starts.
+ */
+export async function start({ seedDemo = false } = {}) {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/chromium.sh (make -C web e2e does)`);
   if (!existsSync(join(webDir, 'dist', 'index.html'))) throw new Error('web/dist is not built: run make -C web build');
   mkdirSync(shotDir, { recursive: true });
@@ -68,21 +75,30 @@ export async function start() {
 
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const logFd = openSync(join(outDir, 'e2e-server.log'), 'w');
-  const server = spawn(bin, ['run'], {
-    cwd: rootDir,
-    stdio: ['ignore', logFd, logFd],
-    env: {
-      ...process.env,
-      PORT: String(port),
-      DATABASE_URL: `${PG}/${db}?sslmode=disable`,
-      REDIS_PREFIX: `elasticpool-${db}:`,
-      AUTH_TOKENS: `${TOKEN}=e2e-admin:admin`,
-      UI_STATIC_DIR: join(webDir, 'dist'),
-      TIMEZONE: 'Asia/Shanghai',
-      ELASTICPOOL_ENV: 'local',
-    },
-  });
+  const env = {
+    ...process.env,
+    PORT: String(port),
+    DATABASE_URL: `${PG}/${db}?sslmode=disable`,
+    REDIS_PREFIX: `elasticpool-${db}:`,
+    AUTH_TOKENS: `${TOKEN}=e2e-admin:admin`,
+    MAINTENANCE_SYSTEMS: `${MAINT_SYSTEM}=${MAINT_SECRET}`,
+    UI_STATIC_DIR: join(webDir, 'dist'),
+    UI_BASE_URL: base,
+    TIMEZONE: 'Asia/Shanghai',
+    ELASTICPOOL_ENV: 'local',
+  };
+  const logName = seedDemo ? 'e2e-demo-server.log' : 'e2e-server.log';
+  if (seedDemo) {
+    log('loading demo data (elasticpool seed-demo)');
+    try {
+      execFileSync(bin, ['seed-demo'], { cwd: rootDir, env, stdio: ['ignore', 'ignore', 'inherit'] });
+    } catch (e) {
+      psql('postgres', `DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+      throw e;
+    }
+  }
+  const logFd = openSync(join(outDir, logName), 'w');
+  const server = spawn(bin, ['run'], { cwd: rootDir, stdio: ['ignore', logFd, logFd], env });
   let browserContext;
   const userDataDir = mkdtempSync(join(tmpdir(), 'elasticpool-e2e-chromium-'));
   const stop = async () => {
@@ -155,6 +171,25 @@ export function apiClient(base) {
     get: (p) => call('GET', p),
     post: (p, b) => call('POST', p, b),
     put: (p, b) => call('PUT', p, b),
+    /** A call signed as the external system (HMAC-SHA256 of "<timestamp>.<body>"), no bearer token. */
+    signed: async (method, p, body) => {
+      const text = body === undefined ? '' : JSON.stringify(body);
+      const ts = Math.floor(Date.now() / 1000);
+      const sig = createHmac('sha256', MAINT_SECRET).update(`${ts}.${text}`).digest('hex');
+      const r = await fetch(`${base}/api/v1${p}`, {
+        method,
+        headers: {
+          'X-Elasticpool-System': MAINT_SYSTEM,
+          'X-Elasticpool-Timestamp': String(ts),
+          'X-Elasticpool-Signature': `v1=${sig}`,
+          ...(text ? { 'Content-Type': 'application/json' } : {}),
+        },
+        body: text || undefined,
+      });
+      const out = await r.text();
+      if (!r.ok) throw new Error(`signed ${method} ${p} → ${r.status}: ${out.slice(0, 500)}`);
+      return out ? JSON.parse(out) : undefined;
+    },
   };
 }
 

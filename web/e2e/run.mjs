@@ -2,7 +2,9 @@
 // against a real server (make run's binary) on a fresh database:
 //   create template → policy → strategy → load snapshots → run evaluation →
 //   order appears on the workbench → execute → complete,
-// plus a screenshot of every page in web/test-output/screenshots/.
+// the on-duty person's notification bell, an external system's maintenance
+// request confirmed and completed in the UI (→ uncordon order), plus a
+// screenshot of every page in web/test-output/screenshots/.
 import { join } from 'node:path';
 import { runner, shotDir, start, TOKEN } from './harness.mjs';
 
@@ -76,6 +78,16 @@ try {
       labels: { 'node-role': 'worker' },
     }));
     await api.post('/devices/import', devices);
+  });
+
+  await T.test('put the signed-in person on duty this week (duty roster)', async () => {
+    await visit('/duty');
+    await page.getByTestId('duty-add').click();
+    await page.getByTestId('duty-person').fill('e2e-admin'); // the AUTH_TOKENS user: in-app notifications go to them
+    await page.getByTestId('duty-email').fill('e2e-admin@example.com');
+    await page.getByTestId('duty-form-ok').click();
+    await page.getByTestId('on-duty').filter({ hasText: 'e2e-admin' }).waitFor();
+    await shot('12-duty');
   });
 
   await T.test('create a query template with the visual builder (live preview)', async () => {
@@ -177,13 +189,41 @@ try {
     if (!ids.order) throw new Error('no order within 30 s of run now');
   });
 
+  await T.test('the bell shows the new order to the person on duty; mark all read clears it', async () => {
+    // notify handles order.created on the event bus after matching commits.
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const mine = await api.get('/notifications?unread=true');
+      if (mine.items?.some((n) => `${n.title} ${n.body}`.includes(ids.order.orderNumber))) break;
+      if (Date.now() > deadline) throw new Error(`no notification about ${ids.order.orderNumber}: ${JSON.stringify(mine.items)}`);
+      await page.waitForTimeout(500);
+    }
+    const unread = (await api.get('/notifications/unread-count')).count;
+    await visit('/');
+    const badge = page.getByTestId('notification-badge');
+    await page.waitForFunction((n) => document.querySelector('[data-testid=notification-badge]')?.getAttribute('data-unread') === String(n), unread);
+    await badge.locator('.ant-badge-count').waitFor(); // the number is drawn
+    await page.getByTestId('notification-bell').click();
+    const item = page.locator('.ant-popover .ant-list-item', { hasText: ids.order.orderNumber }).first();
+    await item.waitFor();
+    await page.waitForTimeout(300); // popover animation
+    await page.screenshot({ path: join(shotDir, '15-notifications.png') });
+    await page.getByTestId('notification-read-all').click();
+    await page.waitForFunction(() => document.querySelector('[data-testid=notification-badge]')?.getAttribute('data-unread') === '0');
+    await badge.locator('.ant-badge-count').waitFor({ state: 'hidden' });
+    const after = (await api.get('/notifications/unread-count')).count;
+    if (after !== 0) throw new Error(`unread ${after} after mark all read`);
+    await page.keyboard.press('Escape');
+    await page.mouse.click(700, 80); // close the popover
+  });
+
   await T.test('the order appears on the workbench and is executed there', async () => {
     await visit('/');
     const row = page.getByTestId('pending-orders').locator('tr', { hasText: ids.order.orderNumber });
     await row.waitFor();
     await shot('01-workbench');
     await row.getByTestId('order-action-execute').click();
-    await page.getByTestId('order-action-confirm').click();
+    await page.getByTestId('order-action-ok').click();
     await row.waitFor({ state: 'detached' });
     const o = await api.get(`/elastic-scaling/orders/${ids.order.id}`);
     if (o.status !== 'processing') throw new Error(`status ${o.status}, want processing`);
@@ -192,7 +232,7 @@ try {
   await T.test('complete the order from its detail page', async () => {
     await visit(`/orders/${ids.order.id}`);
     await page.getByTestId('order-action-complete').click();
-    await page.getByTestId('order-action-confirm').click();
+    await page.getByTestId('order-action-ok').click();
     await page.locator('.ant-tag', { hasText: '已完成' }).first().waitFor();
     const o = await api.get(`/elastic-scaling/orders/${ids.order.id}`);
     if (o.status !== 'completed') throw new Error(`status ${o.status}, want completed`);
@@ -208,6 +248,64 @@ try {
     await shot('10-history');
   });
 
+  await T.test('an external system requests maintenance of a pooled device (signed call)', async () => {
+    const inPool = await api.get('/devices?status=in_pool&limit=1');
+    ids.device = inPool.items[0];
+    const start = new Date(Date.now() + 3600_000);
+    const m = await api.signed('POST', '/maintenance/requests', {
+      hostname: ids.device.hostname,
+      externalTicketId: 'CHG-E2E-1',
+      reason: 'replace disk 3 (SMART errors)',
+      windowStart: start.toISOString(),
+      windowEnd: new Date(start.getTime() + 4 * 3600_000).toISOString(),
+    });
+    if (m.status !== 'pending' || m.externalSystem !== 'itsm') throw new Error(`request answered ${JSON.stringify(m)}`);
+    ids.maint = m;
+  });
+
+  await T.test('the maintenance page shows the request and the operator confirms it', async () => {
+    await visit('/maintenance');
+    const row = page.getByTestId('maintenance-requests').locator('tr', { hasText: ids.maint.orderNumber });
+    await row.waitFor();
+    await row.getByText(ids.device.hostname).waitFor();
+    await row.getByText('itsm / CHG-E2E-1').waitFor();
+    await shot('11-maintenance-requested');
+    await row.getByTestId('order-action-confirm').click();
+    await page.getByTestId('order-action-ok').click();
+    await row.getByTestId('order-action-complete').waitFor(); // the list shows the next step
+    const m = await api.get(`/maintenance/requests/${ids.maint.id}`);
+    if (m.status !== 'maintenance_in_progress' || m.deviceStatus !== 'maintenance') throw new Error(`after confirm: ${m.status}, device ${m.deviceStatus}`);
+  });
+
+  await T.test('the workbench counts it under maintenance in progress', async () => {
+    await visit('/');
+    await page.getByTestId('card-maint').locator('.ant-statistic-content-value', { hasText: /^1$/ }).waitFor();
+    await shot('01-workbench-maintenance');
+  });
+
+  await T.test('the operator completes the maintenance; the uncordon order appears and brings the device back', async () => {
+    await visit('/maintenance');
+    const row = page.getByTestId('maintenance-requests').locator('tr', { hasText: ids.maint.orderNumber });
+    await row.getByTestId('order-action-complete').click();
+    await page.getByTestId('order-action-ok').click();
+    await row.locator('.ant-tag', { hasText: '已完成' }).waitFor(); // the list refreshed after the step
+    const m = await api.get(`/maintenance/requests/${ids.maint.id}`);
+    if (m.status !== 'completed' || !m.uncordonOrderNumber || m.deviceStatus !== 'cordoned')
+      throw new Error(`after complete: ${m.status}, uncordon ${m.uncordonOrderNumber}, device ${m.deviceStatus}`);
+    await row.getByRole('link', { name: m.uncordonOrderNumber }).waitFor(); // linked from the request
+    await page.getByRole('tab', { name: '恢复调度订单' }).click();
+    const u = page.getByTestId('uncordon-orders').locator('tr', { hasText: m.uncordonOrderNumber });
+    await u.waitFor();
+    await shot('11-maintenance-uncordon');
+    await u.getByTestId('order-action-execute').click();
+    await page.getByTestId('order-action-ok').click();
+    await u.getByTestId('order-action-complete').click();
+    await page.getByTestId('order-action-ok').click();
+    await u.locator('.ant-tag', { hasText: '已完成' }).waitFor();
+    const d = await api.get(`/devices/${ids.device.id}`);
+    if (d.status !== 'in_pool') throw new Error(`device ${d.hostname} is ${d.status} after the uncordon order, want in_pool`);
+  });
+
   const pages = [
     ['02-orders', '/orders'],
     ['04-strategies', '/strategies'],
@@ -215,8 +313,6 @@ try {
     ['07-policies', '/policies'],
     ['08-devices', '/devices'],
     ['09-clusters', '/clusters'],
-    ['11-maintenance', '/maintenance'],
-    ['12-duty', '/duty'],
     ['13-audit', '/audit'],
   ];
   for (const [file, path] of pages)

@@ -23,7 +23,12 @@ export function AppProviders({ children, client }: { children: ReactNode; client
   const { i18n } = useTranslation();
   const [qc] = useState(() => client ?? newQueryClient());
   return (
-    <ConfigProvider locale={i18n.language === 'en-US' ? enUSAntd : zhCNAntd} theme={{ token: { colorPrimary: '#1668dc', borderRadius: 6 } }}>
+    // autoInsertSpace off: antd spaces out two-character Chinese labels ("执 行") but not longer ones.
+    <ConfigProvider
+      locale={i18n.language === 'en-US' ? enUSAntd : zhCNAntd}
+      theme={{ token: { colorPrimary: '#1668dc', borderRadius: 6 } }}
+      button={{ autoInsertSpace: false }}
+    >
       <AntApp>
         <QueryClientProvider client={qc}>{children}</QueryClientProvider>
       </AntApp>

@@ -107,7 +107,8 @@ const authMiddleware: Middleware = {
 };
 
 /** Typed client for the paths in src/api/schema.d.ts. */
-export const client = createClient<paths>({ baseUrl: baseUrl() });
+// fetch is looked up per call (not captured at load) so tests can replace it.
+export const client = createClient<paths>({ baseUrl: baseUrl(), fetch: (req) => globalThis.fetch(req) });
 client.use(authMiddleware);
 
 /** Unwraps an openapi-fetch result, throwing ApiError on a problem. */

@@ -71,6 +71,81 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/clusters/{id}/collect": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Collect a cluster's snapshot now
+         * @description Same as the hourly collection, for one cluster; the outcome (ok, error, manual) is also kept for the inventory-drift view.
+         */
+        post: operations["collect-cluster"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/clusters/{id}/credentials": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Store a cluster's credentials (write-only, encrypted)
+         * @description A kubeconfig, or a token with caData. Stored encrypted with SECRETS_KEEPER_URL and never returned; the cluster answers hasCredentials. A cluster without credentials works in manual mode.
+         */
+        put: operations["put-cluster-credentials"];
+        post?: never;
+        /** Forget a cluster's credentials (the cluster goes to manual mode) */
+        delete: operations["delete-cluster-credentials"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/clusters/{id}/inventory-drift": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Nodes without a device record and devices whose node vanished (last collection) */
+        get: operations["get-cluster-inventory-drift"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/clusters/{id}/test-connection": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Check that the stored credentials reach the cluster and may list nodes */
+        post: operations["test-cluster-connection"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/device-query/query": {
         parameters: {
             query?: never;
@@ -818,6 +893,48 @@ export interface components {
             version?: number;
             zone?: string;
         };
+        CollectResult: {
+            /** Format: date-time */
+            attemptedAt: string;
+            /** Format: int64 */
+            clusterId: number;
+            clusterName: string;
+            /** Format: int64 */
+            devicesUpdated: number;
+            error?: string;
+            metricsAvailable: boolean;
+            /** Format: int64 */
+            nodes: number;
+            notes: string[] | null;
+            /** Format: int64 */
+            pods: number;
+            /** Format: int64 */
+            snapshots: number;
+            /** @enum {string} */
+            status: "ok" | "error" | "manual";
+            /** @description Nodes without a device record. */
+            unknownNodes: string[] | null;
+            /** @description Devices of this cluster whose node is gone. */
+            vanishedDevices: components["schemas"]["VanishedDevice"][] | null;
+        };
+        ConnectionResult: {
+            error?: string;
+            /**
+             * Format: int64
+             * @description Nodes visible with these credentials (first page).
+             */
+            nodes: number;
+            ok: boolean;
+            serverVersion?: string;
+        };
+        CredentialsInput: {
+            /** @description PEM CA bundle of the API server, with token. */
+            caData?: string;
+            /** @description A whole kubeconfig; its current context is used. The cluster's apiEndpoint, when set, overrides its server. */
+            kubeconfig?: string;
+            /** @description A bearer token (with caData and the cluster's apiEndpoint). */
+            token?: string;
+        };
         DailySnapshot: {
             /** Format: date-time */
             capturedAt: string;
@@ -1207,6 +1324,31 @@ export interface components {
             thresholds: {
                 [key: string]: unknown;
             };
+        };
+        InventoryDrift: {
+            /** Format: date-time */
+            attemptedAt?: string;
+            /** Format: int64 */
+            clusterId: number;
+            error?: string;
+            metricsAvailable: boolean;
+            /** Format: int64 */
+            nodeCount: number;
+            notes: string[] | null;
+            /**
+             * @description never: not collected yet.
+             * @enum {string}
+             */
+            status: "never" | "ok" | "error" | "manual";
+            /**
+             * Format: date-time
+             * @description Last successful collection; the drift lists are from it.
+             */
+            succeededAt?: string;
+            /** @description Nodes without a device record. */
+            unknownNodes: string[] | null;
+            /** @description Devices of this cluster whose node is gone. */
+            vanishedDevices: components["schemas"]["VanishedDevice"][] | null;
         };
         ListAuditEntry: {
             items: components["schemas"]["AuditEntry"][] | null;
@@ -1989,6 +2131,12 @@ export interface components {
             /** Format: int64 */
             count: number;
         };
+        VanishedDevice: {
+            hostname: string;
+            /** Format: int64 */
+            id: number;
+            nodeName: string;
+        };
         WorkbenchSummary: {
             /**
              * Format: int64
@@ -2268,6 +2416,311 @@ export interface operations {
             };
             /** @description Error */
             default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "collect-cluster": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CollectResult"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "put-cluster-credentials": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CredentialsInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Cluster"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "delete-cluster-credentials": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Cluster"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "get-cluster-inventory-drift": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InventoryDrift"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "test-cluster-connection": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConnectionResult"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

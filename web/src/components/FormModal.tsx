@@ -1,7 +1,7 @@
 // A modal form that saves through the API and shows the API's field errors
 // on the fields (body.<field>) and the rest above the form.
 import { Alert, Form, Modal, type FormInstance } from 'antd';
-import { useEffect, useState, type ReactNode } from 'react';
+import { useEffect, useRef, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { applyApiError } from '../lib/formErrors';
 
@@ -21,13 +21,18 @@ export function FormModal<T extends object>({ open, title, initial, onSubmit, on
   const [form] = Form.useForm<T>();
   const [banner, setBanner] = useState<string[]>([]);
   const [saving, setSaving] = useState(false);
+  // Reset only when the modal opens: callers pass `initial` as a literal, a new
+  // object every render, and a re-render (a list refetching behind the modal)
+  // must not wipe what the user is typing.
+  const initialRef = useRef(initial);
+  initialRef.current = initial;
   useEffect(() => {
     if (open) {
       form.resetFields();
-      if (initial) form.setFieldsValue(initial as never);
+      if (initialRef.current) form.setFieldsValue(initialRef.current as never);
       setBanner([]);
     }
-  }, [open, initial, form]);
+  }, [open, form]);
   return (
     <Modal
       open={open}

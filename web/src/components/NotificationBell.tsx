@@ -9,6 +9,18 @@ import { fmtTime } from '../lib/format';
 import { keys } from '../lib/queries';
 import { QueryState } from './QueryState';
 
+// notify writes one message for every channel: the email subject (with its
+// "[elasticpool]" tag) and the whole plain-text mail (facts, link, footer).
+// The bell shows the subject without the tag and the mail's first paragraph;
+// the link opens the rest.
+export function shortTitle(title: string): string {
+  return title.replace(/^\[elasticpool\]\s*/, '');
+}
+
+export function summary(body: string): string {
+  return body.split(/\r?\n\s*\r?\n/)[0].trim();
+}
+
 export function NotificationBell() {
   const { t } = useTranslation();
   const nav = useNavigate();
@@ -43,6 +55,7 @@ export function NotificationBell() {
           dataSource={items}
           renderItem={(n) => (
             <List.Item
+              data-testid={`notification-${n.id}`}
               style={{ cursor: n.link ? 'pointer' : 'default', opacity: n.read ? 0.6 : 1 }}
               onClick={() => {
                 if (!n.read) read.mutate(n.id);
@@ -57,10 +70,12 @@ export function NotificationBell() {
               }}
             >
               <List.Item.Meta
-                title={<Typography.Text strong={!n.read}>{n.title}</Typography.Text>}
+                title={<Typography.Text strong={!n.read}>{shortTitle(n.title)}</Typography.Text>}
                 description={
                   <>
-                    <div>{n.body}</div>
+                    <Typography.Paragraph type="secondary" ellipsis={{ rows: 2 }} style={{ marginBottom: 0 }}>
+                      {summary(n.body)}
+                    </Typography.Paragraph>
                     <Typography.Text type="secondary" style={{ fontSize: 12 }}>
                       {fmtTime(n.createdAt)}
                     </Typography.Text>
@@ -79,7 +94,7 @@ export function NotificationBell() {
       title={
         <div style={{ display: 'flex', justifyContent: 'space-between', alignItems: 'center' }}>
           {t('notification.title')}
-          <Button size="small" type="link" disabled={!unread} onClick={() => readAll.mutate()}>
+          <Button size="small" type="link" disabled={!unread} onClick={() => readAll.mutate()} data-testid="notification-read-all">
             {t('notification.markAllRead')}
           </Button>
         </div>
@@ -87,9 +102,11 @@ export function NotificationBell() {
       trigger="click"
       placement="bottomRight"
     >
-      <Badge count={unread} size="small" offset={[-4, 4]}>
-        <Button type="text" icon={<BellOutlined />} aria-label={t('notification.title')} data-testid="notification-bell" />
-      </Badge>
+      <span data-testid="notification-badge" data-unread={unread}>
+        <Badge count={unread} size="small" offset={[-4, 4]}>
+          <Button type="text" icon={<BellOutlined />} aria-label={t('notification.title')} data-testid="notification-bell" />
+        </Badge>
+      </span>
     </Popover>
   );
 }

@@ -58,11 +58,11 @@ describe('performing an action', () => {
       { action: 'fail', status: 'failed', needsReason: true },
     ] })} />);
     fireEvent.click(screen.getByTestId('order-action-fail'));
-    fireEvent.click(await screen.findByTestId('order-action-confirm'));
+    fireEvent.click(await screen.findByTestId('order-action-ok'));
     expect(await screen.findByText('Give a reason')).toBeInTheDocument();
     expect(seen).toHaveLength(0);
     fireEvent.change(screen.getByRole('textbox'), { target: { value: 'disk broken' } });
-    fireEvent.click(screen.getByTestId('order-action-confirm'));
+    fireEvent.click(screen.getByTestId('order-action-ok'));
     await waitFor(() => expect(seen).toHaveLength(1));
     expect(seen[0].method).toBe('PUT');
     expect(seen[0].url.pathname).toBe('/api/v1/elastic-scaling/orders/7/status');

@@ -10,7 +10,18 @@ import { actionsFor, dangerActions, primaryActions, type ActionSpec } from '../l
 import { keys } from '../lib/queries';
 import { ErrorAlert } from './QueryState';
 
-export function OrderActions({ order, size = 'small', onDone }: { order: Order; size?: 'small' | 'middle'; onDone?: () => void }) {
+/** What the buttons need of an order (an orders-API order or a maintenance view). */
+export type ActionableOrder = Pick<Order, 'id' | 'orderNumber' | 'version' | 'actionType' | 'status' | 'allowedActions'>;
+
+interface Props {
+  order: ActionableOrder;
+  size?: 'small' | 'middle';
+  onDone?: () => void;
+  /** Sends the step another way (the maintenance API); default PUT …/orders/{id}/status. */
+  submit?: (spec: ActionSpec, reason: string | undefined) => Promise<unknown>;
+}
+
+export function OrderActions({ order, size = 'small', onDone, submit }: Props) {
   const { t } = useTranslation();
   const { message } = App.useApp();
   const qc = useQueryClient();
@@ -18,7 +29,7 @@ export function OrderActions({ order, size = 'small', onDone }: { order: Order; 
   const [form] = Form.useForm<{ reason: string }>();
   const mut = useMutation({
     mutationFn: (v: { spec: ActionSpec; reason?: string }) =>
-      typed.put(
+      submit ? submit(v.spec, v.reason || undefined) : typed.put(
         '/elastic-scaling/orders/{id}/status',
         { status: v.spec.status, reason: v.reason ?? '', version: order.version },
         { path: { id: order.id } },
@@ -60,7 +71,7 @@ export function OrderActions({ order, size = 'small', onDone }: { order: Order; 
         okText={t('common.ok')}
         cancelText={t('common.cancel')}
         confirmLoading={mut.isPending}
-        okButtonProps={{ danger: pending ? dangerActions.includes(pending.action) : false, 'data-testid': 'order-action-confirm' } as never}
+        okButtonProps={{ danger: pending ? dangerActions.includes(pending.action) : false, 'data-testid': 'order-action-ok' } as never}
         onCancel={() => setPending(null)}
         onOk={async () => {
           if (!pending) return;

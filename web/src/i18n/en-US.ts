@@ -119,7 +119,7 @@ const enUS: Messages = {
     target: 'target',
     orderMarker: 'Order',
     noPools: 'No pools yet: create one under Clusters & pools',
-    days: 'Days',
+    days: 'days',
     strategyLines: 'Strategy lines',
   },
   strategy: {
@@ -203,7 +203,7 @@ const enUS: Messages = {
     executionHistory: 'Execution history',
     audit: 'Audit trail',
     role: 'Role',
-    deviceStatus: 'Device status',
+    deviceStatus: 'Step status',
     filterNumber: 'Order number',
     notFound: 'No such order',
     createdBy: 'Created by',
@@ -212,6 +212,11 @@ const enUS: Messages = {
     auditAt: 'At',
     auditChange: 'Change',
     noEvaluation: 'Manual order: no strategy evaluation',
+
+    title: 'Order {{number}}',
+    deviceNow: 'Device now',
+    roles: { add: 'Add', remove: 'Remove', maintain: 'Maintain', uncordon: 'Uncordon' },
+    deviceStates: { pending: 'Pending', processing: 'Processing', done: 'Done', failed: 'Failed', skipped: 'Skipped' },
   },
   template: {
     create: 'New query template',
@@ -332,6 +337,13 @@ const enUS: Messages = {
     complete: 'Complete',
     requested: 'Maintenance requested',
     list: 'Maintenance orders',
+    requests: 'Maintenance requests',
+    uncordonOrders: 'Uncordon orders',
+    deviceStatus: 'Device now',
+    uncordonOrder: 'Uncordon order',
+    ticket: 'System / ticket',
+    serial: 'Serial',
+    allStatuses: 'All statuses',
   },
   duty: {
     weekStart: 'Week (Monday)',

@@ -1,10 +1,12 @@
 // Cursor-paged lists ({items, nextCursor}) as an infinite query: the table
 // shows every loaded page and a "load more" button while nextCursor is set.
+// useListQuery takes any page fetcher (e.g. the maintenance API, which has its
+// own schema); useTypedList is the checked form for the main API.
 import { useInfiniteQuery } from '@tanstack/react-query';
 import type { List } from '../api/models';
 import { typed, type GetQuery, type GetResult, type PathOf } from '../api/typed';
 
-function useListQuery<T>(queryKey: unknown[], fetchPage: (cursor: string | undefined, signal: AbortSignal) => Promise<List<T>>, refetchInterval?: number) {
+export function useListQuery<T>(queryKey: unknown[], fetchPage: (cursor: string | undefined, signal: AbortSignal) => Promise<List<T>>, refetchInterval?: number) {
   const q = useInfiniteQuery({
     queryKey,
     initialPageParam: undefined as string | undefined,

@@ -51,7 +51,7 @@ export default function DutyPage() {
             </Tag>
           ) : null}
         </Space>
-        <Button type="primary" icon={<PlusOutlined />} onClick={() => setOpen(true)}>
+        <Button type="primary" icon={<PlusOutlined />} onClick={() => setOpen(true)} data-testid="duty-add">
           {t('duty.add')}
         </Button>
       </div>
@@ -87,6 +87,7 @@ export default function DutyPage() {
       <FormModal<Values>
         open={open}
         title={t('duty.add')}
+        testId="duty-form"
         initial={{ week: dayjs() }}
         onClose={() => setOpen(false)}
         onSubmit={async (v) => {
@@ -107,12 +108,12 @@ export default function DutyPage() {
               <DatePicker picker="week" style={{ width: '100%' }} />
             </Form.Item>
             <Form.Item name="person" label={t('duty.person')} rules={[{ required: true, whitespace: true }]}>
-              <Input />
+              <Input data-testid="duty-person" />
             </Form.Item>
             <Row gutter={12}>
               <Col span={12}>
                 <Form.Item name="email" label={t('duty.email')} rules={[{ type: 'email' }]}>
-                  <Input />
+                  <Input data-testid="duty-email" />
                 </Form.Item>
               </Col>
               <Col span={12}>

@@ -71,6 +71,8 @@ export default function HistoryPage() {
       <CursorTable<HistoryRow>
         rowKey="id"
         list={list}
+        // A fixed width, not max-content: the reason column's ellipsis needs its width kept.
+        scroll={{ x: 1100 }}
         expandable={{ expandedRowRender: (r) => <WhyDetail reason={r.reason || r.error} observed={r.observed} thresholds={r.thresholds} /> }}
         columns={[
           { title: t('history.evaluatedAt'), dataIndex: 'evaluatedAt', render: fmtTime },
@@ -79,7 +81,7 @@ export default function HistoryPage() {
           { title: t('order.actionType'), dataIndex: 'action', render: (v) => (v ? <ActionTag action={v} /> : '—') },
           { title: t('history.result'), dataIndex: 'result', render: (v) => <ResultTag result={v} /> },
           { title: t('history.streak'), render: (_, r) => `${r.streakDays ?? 0} / ${r.requiredDays ?? '?'}` },
-          { title: t('history.reason'), dataIndex: 'reason', width: 460, ellipsis: true, render: (v, r) => v || r.error },
+          { title: t('history.reason'), dataIndex: 'reason', width: 340, ellipsis: { showTitle: true }, render: (v, r) => v || r.error },
           { title: t('nav.orders'), dataIndex: 'orderId', render: (v) => (v ? <Link to={`/orders/${v}`}>#{v}</Link> : '') },
         ]}
       />

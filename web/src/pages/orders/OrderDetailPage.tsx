@@ -55,7 +55,7 @@ export default function OrderDetailPage() {
             {t('common.back')}
           </Button>
           <h2>
-            {t('nav.orders')} {o?.orderNumber ?? ''}
+            {t('order.title', { number: o?.orderNumber ?? '' })}
           </h2>
           {o ? <OrderStatusTag status={o.status} /> : null}
         </Space>
@@ -111,9 +111,13 @@ export default function OrderDetailPage() {
               { title: t('device.idc'), render: (_, d) => [d.idc, d.zone].filter(Boolean).join(' / ') },
               { title: t('device.cpuCores'), dataIndex: 'cpuCores' },
               { title: t('device.memory'), dataIndex: 'memoryBytes', render: fmtBytes },
-              { title: t('order.role'), dataIndex: 'role', render: (v) => <Tag>{v}</Tag> },
-              { title: t('order.deviceStatus'), dataIndex: 'status', render: (v, d) => <Tag color={d.error ? 'red' : undefined}>{v}</Tag> },
-              { title: t('nav.devices'), dataIndex: 'deviceStatus', render: (v) => (v ? t(`device.statuses.${v}`) : '—') },
+              { title: t('order.role'), dataIndex: 'role', render: (v) => <Tag>{t(`order.roles.${v}`, { defaultValue: v })}</Tag> },
+              {
+                title: t('order.deviceStatus'),
+                dataIndex: 'status',
+                render: (v, d) => <Tag color={d.error || v === 'failed' ? 'red' : v === 'done' ? 'green' : undefined}>{t(`order.deviceStates.${v}`, { defaultValue: v })}</Tag>,
+              },
+              { title: t('order.deviceNow'), dataIndex: 'deviceStatus', render: (v) => (v ? t(`device.statuses.${v}`, { defaultValue: v }) : '—') },
               { title: t('common.reason'), dataIndex: 'error', render: (v) => v || '' },
             ]}
           />

@@ -166,8 +166,14 @@ export default function StrategiesPage() {
                 <Button size="small" onClick={() => nav(`/strategies/${s.id}`)}>
                   {t('common.edit')}
                 </Button>
-                <Popconfirm title={t('common.confirmDelete')} onConfirm={() => del.mutate(s)} okText={t('common.ok')} cancelText={t('common.cancel')}>
-                  <Button size="small" danger>
+                <Popconfirm
+                  title={t('common.confirmDelete')}
+                  onConfirm={() => del.mutate(s)}
+                  okText={t('common.ok')}
+                  cancelText={t('common.cancel')}
+                  okButtonProps={{ danger: true, 'data-testid': `strategy-delete-ok-${s.id}` } as never}
+                >
+                  <Button size="small" danger data-testid={`strategy-delete-${s.id}`}>
                     {t('common.delete')}
                   </Button>
                 </Popconfirm>

@@ -47,12 +47,13 @@ export function Preview({ template, valid }: { template: Template; valid: boolea
           rowKey="id"
           pagination={false}
           dataSource={q.data.items}
+          scroll={{ x: 'max-content' }}
           columns={[
-            { title: t('device.hostname'), dataIndex: 'hostname' },
+            { title: t('device.hostname'), dataIndex: 'hostname', className: 'nowrap' },
             { title: t('common.status'), dataIndex: 'status', render: (v) => <Tag>{t(`device.statuses.${v}`, { defaultValue: v })}</Tag> },
             { title: t('device.idc'), dataIndex: 'idc' },
-            { title: t('device.cpuCores'), dataIndex: 'cpuCores' },
-            { title: t('device.memory'), dataIndex: 'memoryBytes', render: fmtBytes },
+            { title: 'CPU', dataIndex: 'cpuCores' },
+            { title: t('device.memory'), dataIndex: 'memoryBytes', render: fmtBytes, className: 'nowrap' },
           ]}
         />
       ) : valid && q.data && !q.error ? (

@@ -17,10 +17,10 @@ import { trendOption } from './trend';
 
 const Chart = lazy(() => import('../../components/Chart'));
 
-function SummaryCard({ title, value, icon, color, to, loading }: { title: string; value?: number; icon: React.ReactNode; color: string; to: string; loading: boolean }) {
+function SummaryCard({ id, title, value, icon, color, to, loading }: { id: string; title: string; value?: number; icon: React.ReactNode; color: string; to: string; loading: boolean }) {
   const nav = useNavigate();
   return (
-    <Card hoverable onClick={() => nav(to)} data-testid={`card-${to}`}>
+    <Card hoverable onClick={() => nav(to)} data-testid={`card-${id}`}>
       <Statistic title={title} value={value ?? '—'} loading={loading} prefix={<span style={{ color, marginRight: 4 }}>{icon}</span>} />
     </Card>
   );
@@ -60,7 +60,7 @@ export default function WorkbenchPage() {
       <Row gutter={[16, 16]}>
         {cards.map((c) => (
           <Col key={c.key} xs={24} sm={12} xl={6}>
-            <SummaryCard title={c.title} value={c.value} icon={c.icon} color={c.color} to={c.to} loading={summary.isLoading} />
+            <SummaryCard id={c.key} title={c.title} value={c.value} icon={c.icon} color={c.color} to={c.to} loading={summary.isLoading} />
           </Col>
         ))}
       </Row>
@@ -77,7 +77,7 @@ export default function WorkbenchPage() {
               { title: t('order.actionType'), dataIndex: 'actionType', render: (v) => <ActionTag action={v} /> },
               { title: `${t('common.cluster')} / ${t('common.pool')}`, render: (_, o) => `${o.clusterName ?? names.clusterName(o.clusterId)} / ${o.poolName ?? names.poolName(o.poolId)}` },
               { title: t('order.deviceCount'), dataIndex: 'deviceCount' },
-              { title: t('order.triggeredValue'), dataIndex: 'strategyTriggeredValue', ellipsis: true },
+              { title: t('order.triggeredValue'), dataIndex: 'strategyTriggeredValue', width: 200 },
               { title: t('common.status'), dataIndex: 'status', render: (v) => <OrderStatusTag status={v} /> },
               { title: t('common.createdAt'), dataIndex: 'createdAt', render: fmtTime },
               { title: t('common.actions'), width: 240, render: (_, o) => <OrderActions order={o} /> },

@@ -30,7 +30,8 @@ export function trendOption(snaps: DailySnapshot[], strategy: Strategy | undefin
   const series = (name: string, color: string, values: (number | null)[], dashed = false) => ({
     name,
     type: 'line',
-    smooth: true,
+    // Straight segments: daily values are discrete, a smoothed curve would overshoot between them.
+    smooth: false,
     showSymbol: true,
     symbolSize: 5,
     connectNulls: false,
@@ -46,15 +47,17 @@ export function trendOption(snaps: DailySnapshot[], strategy: Strategy | undefin
   const memUse = series(l.memUsage, colors.memUsage, sorted.map((s) => (s ? rate(s.memUsagePercent, s.memUsage, s.memCapacity) : null)), true);
 
   const lines: object[] = [];
-  const line = (v: number | null | undefined, label: string, color: string, type: string) => {
+  // CPU labels on the left, memory labels on the right: lines a few percent
+  // apart (CPU threshold 80, memory target 75) would print over each other.
+  const line = (v: number | null | undefined, label: string, color: string, type: string, position: string) => {
     if (v == null) return;
-    lines.push({ yAxis: v, name: label, lineStyle: { color, type, width: 1.5 }, label: { formatter: `${label} ${v}%`, color, position: 'insideStartTop' } });
+    lines.push({ yAxis: v, name: label, lineStyle: { color, type, width: 1.5 }, label: { formatter: `${label} ${v}%`, color, position } });
   };
   if (strategy) {
-    line(strategy.cpuThresholdValue, `CPU ${l.threshold}`, '#cf1322', 'dashed');
-    line(strategy.cpuTargetValue, `CPU ${l.target}`, '#389e0d', 'dashed');
-    line(strategy.memoryThresholdValue, `MEM ${l.threshold}`, '#ad2102', 'dotted');
-    line(strategy.memoryTargetValue, `MEM ${l.target}`, '#237804', 'dotted');
+    line(strategy.cpuThresholdValue, `CPU ${l.threshold}`, '#cf1322', 'dashed', 'insideStartTop');
+    line(strategy.cpuTargetValue, `CPU ${l.target}`, '#389e0d', 'dashed', 'insideStartTop');
+    line(strategy.memoryThresholdValue, `MEM ${l.threshold}`, '#ad2102', 'dotted', 'insideEndTop');
+    line(strategy.memoryTargetValue, `MEM ${l.target}`, '#237804', 'dotted', 'insideEndTop');
   }
   const orderLines = orders
     .map((o) => ({ o, day: dayjs(o.createdAt).format('YYYY-MM-DD') }))
@@ -63,7 +66,8 @@ export function trendOption(snaps: DailySnapshot[], strategy: Strategy | undefin
       xAxis: day,
       name: o.orderNumber,
       lineStyle: { color: '#722ed1', type: 'solid', width: 1 },
-      label: { formatter: o.orderNumber, color: '#722ed1', position: 'end', fontSize: 10 },
+      // Along the line, inside the plot: a label on top would be cut at the right edge and overlap its neighbours.
+      label: { formatter: o.orderNumber, color: '#722ed1', position: 'insideEndTop', fontSize: 10 },
     }));
   (cpuAlloc as Record<string, unknown>).markLine = { symbol: 'none', silent: true, data: [...lines, ...orderLines] };
 
