@@ -5,7 +5,7 @@ GO ?= go
 GOTEST_FLAGS ?= -count=1 -p 4 -timeout 20m
 BIN := bin
 
-.PHONY: run test test-go test-ui test-e2e services build images web migrate seed-demo lint fmt vet clean bench-coldstart
+.PHONY: run test test-go test-ui test-e2e services build images web migrate seed-demo lint fmt vet clean bench-coldstart bench-devicequery bench-orders bench-evaluate
 
 ## run: the whole system locally (all functions in one process, the UI, local Postgres and Redis)
 run: services web
@@ -48,6 +48,18 @@ images: web
 ## bench-coldstart: exec → first 200 on /healthz and binary size per function
 bench-coldstart:
 	$(GO) run ./bench/coldstart -write docs/benchmarks.md
+
+## bench-devicequery: 1,000,000 devices, pipeline and preview queries against hand-written SQL (Markdown to stdout)
+bench-devicequery: services
+	$(GO) run ./bench/devicequery
+
+## bench-orders: order list p50/p99 at 1,000,000 orders over HTTP, manual POST against the INSERT floor
+bench-orders: services
+	$(GO) run ./bench/orders
+
+## bench-evaluate: daily evaluation of 10,000 cluster+pools against a COPY of the same rows
+bench-evaluate: services
+	$(GO) run ./bench/evaluate
 
 migrate: services
 	$(GO) run ./cmd/elasticpool migrate

@@ -133,7 +133,12 @@ func run(ctx context.Context, args []string, out, log io.Writer) error {
 		if err != nil {
 			return err
 		}
-		decisions, triggered = len(r.Decisions), len(r.Triggered())
+		decisions, triggered = len(r.Decisions), 0
+		for _, d := range r.Decisions {
+			if d.Result == string(scaling.ResultTriggered) {
+				triggered++
+			}
+		}
 		return nil
 	}
 	var read int
@@ -143,14 +148,22 @@ func run(ctx context.Context, args []string, out, log io.Writer) error {
 		return err
 	}
 
-	// Attribution: shared/scaling alone on the inputs read once, one core.
+	// Attribution, on the inputs read once: the whole CPU half of the
+	// evaluation (pipeline.Decide: shared/scaling and the history rows'
+	// fields, on every core, as the engine runs it), and shared/scaling
+	// alone on one core, reusing its buffers as Decide does.
 	inputs, err := pipeline.ReadInputs(ctx, db, s.Strategy, scope, T, loc)
 	if err != nil {
 		return err
 	}
+	decideOnly := func() error {
+		pipeline.Decide(s.Strategy, scope, inputs, T, loc)
+		return nil
+	}
 	pure := func() error {
+		var buf scaling.Buffers
 		for i := range inputs {
-			if _, err := scaling.Evaluate(inputs[i]); err != nil {
+			if _, err := buf.Evaluate(inputs[i]); err != nil {
 				return err
 			}
 		}
@@ -165,6 +178,7 @@ func run(ctx context.Context, args []string, out, log io.Writer) error {
 		{name: "floor: COPY of the same rows to the client", fn: floor},
 		{name: "engine: read (orders + snapshots into scaling inputs)", fn: readOnly},
 		{name: "engine: read + decide (Evaluate, dry run)", fn: engine},
+		{name: "attribution: pipeline.Decide × 10,000 in memory (all cores)", fn: decideOnly},
 		{name: "attribution: scaling.Evaluate × 10,000 in memory, one core", fn: pure},
 	}
 	if o.cpuprofile != "" {

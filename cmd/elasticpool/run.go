@@ -18,12 +18,14 @@ import (
 	"github.com/elasticpool/elasticpool/functions/evaluate"
 	"github.com/elasticpool/elasticpool/functions/maintenance"
 	"github.com/elasticpool/elasticpool/functions/match"
+	"github.com/elasticpool/elasticpool/functions/nodeops"
 	"github.com/elasticpool/elasticpool/functions/notify"
 	"github.com/elasticpool/elasticpool/functions/orders"
 	"github.com/elasticpool/elasticpool/shared/auth"
 	"github.com/elasticpool/elasticpool/shared/config"
 	"github.com/elasticpool/elasticpool/shared/events"
 	"github.com/elasticpool/elasticpool/shared/lock"
+	"github.com/elasticpool/elasticpool/shared/nodeexec"
 	"github.com/elasticpool/elasticpool/shared/postgres"
 )
 
@@ -43,6 +45,8 @@ type Config struct {
 	// Collect: the snapshot collector's settings and its local hourly schedule.
 	Collect         collect.Config
 	CollectSchedule string `env:"COLLECT_SCHEDULE, default=0 * * * *"`
+	// NodeOps: how orders' node operations run (docs/clusters.md, "Executing orders").
+	NodeOps nodeops.Settings
 }
 
 func loadConfig(ctx context.Context) (*Config, error) {
@@ -54,6 +58,9 @@ func loadConfig(ctx context.Context) (*Config, error) {
 		return nil, err
 	}
 	if err := cfg.Maintenance.CheckProduction(cfg.Base); err != nil {
+		return nil, err
+	}
+	if err := cfg.NodeOps.Validate(); err != nil {
 		return nil, err
 	}
 	return &cfg, nil
@@ -129,8 +136,12 @@ func run(ctx context.Context) error {
 	collectCron.Start()
 	defer collectCron.Stop()
 
+	locks := lock.New(rdb, cfg.Redis.Prefix)
+	// Orders' node operations: the nodeops function behind the broker, and the API's dry-run preview.
+	nodeExec := nodeexec.New(nodeexec.Deps{DB: db, Keeper: keeper, Locks: locks, Emitter: emitter,
+		Options: cfg.NodeOps.Options(), Parallel: cfg.NodeOps.Parallel})
 	api := orders.New(orders.Deps{DB: db, Redis: rdb, Auth: authn, Location: loc, StaticDir: cfg.UI.StaticDir,
-		Emitter: emitter, RedisPrefix: cfg.Redis.Prefix, Keeper: keeper, Clusters: collector})
+		Emitter: emitter, RedisPrefix: cfg.Redis.Prefix, Keeper: keeper, Clusters: collector, NodeOps: nodeExec})
 	mux := http.NewServeMux()
 	mux.Handle("/", api.Routes())
 
@@ -153,11 +164,11 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	locks := lock.New(rdb, cfg.Redis.Prefix)
 	side, err := startEvents(ctx, mux, cfg.Port, cfg.Events.BusURL, cfg.Pipeline.Schedule, loc, emitter, map[string]events.HandlerFunc{
 		events.FunctionEvaluate: evaluate.New(evaluate.Deps{DB: db, Locks: locks, Emitter: emitter, Location: loc}).Handle,
 		events.FunctionMatch:    match.New(match.Deps{DB: db, Emitter: emitter, Location: loc}).Handle,
 		events.FunctionNotify:   notify.New(notifyDeps).Handle,
+		events.FunctionNodeOps:  nodeops.New(nodeExec).Handle,
 	})
 	if err != nil {
 		return err

@@ -243,10 +243,11 @@ func (s *seeder) device(host, idc, zone string, cores int, memGiB int64, status 
 		nodeCPU, nodeMem = &cpuUsed, &mem
 	}
 	s.exec(`INSERT INTO devices (hostname, ip, serial, cpu_arch, cpu_cores, memory_bytes, disk_bytes, idc, zone, rack, status,
-			cluster_id, pool_id, node_name, labels, taints, node_cpu_allocated, node_mem_allocated, created_by, updated_by)
+			cluster_id, pool_id, node_name, labels, taints, node_cpu_allocated, node_mem_allocated, gpu_count, created_by, updated_by)
 		VALUES ($1, '10.' || (abs(hashtext($1)) % 250)::text || '.' || (abs(hashtext($1 || 'x')) % 250)::text || '.10',
 			'SN-' || upper(substr(md5($1), 1, 10)), 'x86_64', $2, $3, 3840000000000, $4, $5, $4 || '-r' || (abs(hashtext($1)) % 8)::text,
-			$6, $7, $8, $9, $10::jsonb, $11::jsonb, $12, $13, 'seed-demo', 'seed-demo')
+			$6, $7, $8, $9, $10::jsonb, $11::jsonb, $12, $13,
+			CASE WHEN $10::jsonb ? 'gpu' THEN 8 ELSE 0 END, 'seed-demo', 'seed-demo')
 		ON CONFLICT (hostname) DO NOTHING`,
 		host, cores, memGiB<<30, idc, zone, status, cluster, pool, node, string(lb), string(tb), nodeCPU, nodeMem)
 }

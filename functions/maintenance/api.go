@@ -21,8 +21,13 @@ import (
 // systems or users); httpapi's own user check is skipped for them (MetaPublic).
 const metaAuth = "maintenanceAuth"
 
-// securitySignature is the OpenAPI security scheme of signed requests.
-const securitySignature = "maintenanceSignature"
+// The OpenAPI security schemes of signed requests: the three headers go
+// together (one security requirement naming all three).
+const (
+	securitySignature = "maintenanceSignature"
+	securitySystem    = "maintenanceSystem"
+	securityTimestamp = "maintenanceTimestamp"
+)
 
 // RequestBody is a maintenance request; the same fields are the data of a
 // maintenance.requested CloudEvent (events.Maintenance).
@@ -88,7 +93,15 @@ func (f *Function) registerAPI() {
 		Description: "External systems: v1=hex(HMAC-SHA256(secret, \"<" + HeaderTimestamp + ">.<body>\")) with " +
 			HeaderSystem + " and " + HeaderTimestamp + " (Unix seconds); each signature is accepted once, within the replay window.",
 	}
-	security := []map[string][]string{{"bearer": {}}, {securitySignature: {}}}
+	f.api.OpenAPI().Components.SecuritySchemes[securitySystem] = &huma.SecurityScheme{
+		Type: "apiKey", In: "header", Name: HeaderSystem,
+		Description: "External systems: the system's name (MAINTENANCE_SYSTEMS), sent with " + HeaderSignature + ".",
+	}
+	f.api.OpenAPI().Components.SecuritySchemes[securityTimestamp] = &huma.SecurityScheme{
+		Type: "apiKey", In: "header", Name: HeaderTimestamp,
+		Description: "External systems: when the request was signed (Unix seconds), sent with " + HeaderSignature + ".",
+	}
+	security := []map[string][]string{{"bearer": {}}, {securitySignature: {}, securitySystem: {}, securityTimestamp: {}}}
 	op := func(id, method, path, summary, desc string) huma.Operation {
 		return huma.Operation{OperationID: id, Method: method, Path: APIPrefix + path, Summary: summary, Description: desc,
 			Tags: []string{"maintenance"}, Security: security, Errors: []int{http.StatusUnauthorized, http.StatusForbidden},

@@ -75,9 +75,7 @@ func New(d Deps) *Function {
 	if f.auth == nil {
 		f.auth, _ = auth.New("", "", "") // no users: every user token is refused
 	}
-	f.mux = http.NewServeMux()
-	f.api = httpapi.NewAPI(f.mux, "elasticpool maintenance API", Version, f.auth)
-	f.registerAPI()
+	f.buildAPI()
 	h, err := events.Handler(context.Background(), f.Handle)
 	if err != nil {
 		// Only a broken sdk-go build fails here: nothing to recover from.

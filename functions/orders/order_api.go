@@ -264,6 +264,7 @@ func (f *Function) registerOrderAPI() {
 			Data: events.OrderStatusChanged{OrderID: v.ID, OrderNumber: v.OrderNumber, Action: v.ActionType,
 				From: before.Status, To: v.Status, Actor: actor, Reason: strings.TrimSpace(in.Body.Reason)},
 		})
+		f.emitExecuteAfterTransition(ctx, before.Status, v)
 		return &orderOutput{ETag: httpapi.ETag(v.Version), Body: v}, nil
 	})
 

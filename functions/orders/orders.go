@@ -40,6 +40,8 @@ type Deps struct {
 	Keeper *secrets.Keeper
 	// Clusters tests connections and collects now (functions/collect); nil answers 503.
 	Clusters ClusterOps
+	// NodeOps previews orders' node operations (shared/nodeexec); nil answers 503 to a preview.
+	NodeOps NodeOps
 }
 
 // Function is the API.
@@ -78,10 +80,12 @@ func New(d Deps) *Function {
 	f.registerDevices()
 	f.registerSnapshots()
 	f.registerOrderAPI()
+	f.registerOrderOperations(d.NodeOps)
 	f.registerRoster()
 	f.registerNotifications()
 	f.registerEvaluations(d.RedisPrefix)
 	f.registerStatic()
+	f.includeMaintenanceAPI() // last: the whole API's document, after every orders type is registered
 	return f
 }
 

@@ -25,6 +25,7 @@ const (
 	FunctionMatch       = "match"
 	FunctionNotify      = "notify"
 	FunctionMaintenance = "maintenance"
+	FunctionNodeOps     = "nodeops"
 )
 
 // Trigger routes every event of one type to one subscriber, like a Knative
@@ -51,6 +52,8 @@ var Triggers = []Trigger{
 	{Name: "notify-maintenance-confirmed", EventType: TypeMaintenanceConfirmed, Subscriber: FunctionNotify},
 	{Name: "notify-maintenance-completed", EventType: TypeMaintenanceCompleted, Subscriber: FunctionNotify},
 	{Name: "notify-maintenance-cancelled", EventType: TypeMaintenanceCancelled, Subscriber: FunctionNotify},
+	{Name: "nodeops-order-execute", EventType: TypeOrderExecute, Subscriber: FunctionNodeOps},
+	{Name: "nodeops-maintenance-confirmed", EventType: TypeMaintenanceConfirmed, Subscriber: FunctionNodeOps},
 }
 
 // DeadLetter is an event the broker gave up on for one trigger.

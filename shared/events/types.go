@@ -18,6 +18,7 @@ const (
 	TypeMaintenanceConfirmed  = "io.elasticpool.maintenance.confirmed.v1"
 	TypeMaintenanceCompleted  = "io.elasticpool.maintenance.completed.v1"
 	TypeMaintenanceCancelled  = "io.elasticpool.maintenance.cancelled.v1"
+	TypeOrderExecute          = "io.elasticpool.order.execute.v1"
 )
 
 // Sources: /elasticpool/<function>.
@@ -28,6 +29,7 @@ const (
 	SourceMaintenance = "/elasticpool/maintenance"
 	SourceNotify      = "/elasticpool/notify"
 	SourceCollect     = "/elasticpool/collect"
+	SourceNodeOps     = "/elasticpool/nodeops"
 )
 
 // StrategyEvaluate asks evaluate to evaluate one strategy at EvaluationTime (T).
@@ -106,4 +108,13 @@ type Maintenance struct {
 	WindowEnd        *time.Time `json:"windowEnd,omitempty"`
 	OrderID          int64      `json:"orderId,omitempty"`
 	UncordonOrderID  int64      `json:"uncordonOrderId,omitempty"`
+}
+
+// OrderExecute asks nodeops to run an order's node operations (docs/clusters.md,
+// "Executing orders"); emitted after the order entered processing, or on request.
+type OrderExecute struct {
+	OrderID     int64  `json:"orderId"`
+	OrderNumber string `json:"orderNumber"`
+	Action      string `json:"action"` // the order's action type
+	RequestedBy string `json:"requestedBy,omitempty"`
 }

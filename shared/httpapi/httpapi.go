@@ -54,6 +54,11 @@ const MetaRole = "role"
 // MetaPublic marks an operation that needs no credentials.
 const MetaPublic = "public"
 
+// MetaServedBy names the function that serves an operation another API's
+// document describes (the whole API's document includes the maintenance
+// function's operations); that function's tests exercise it.
+const MetaServedBy = "servedBy"
+
 // NewAPI mounts a huma API on mux, serving its OpenAPI document at
 // /api/v1/openapi.json. Every operation requires a user: viewer for reads,
 // operator for writes, unless its metadata says otherwise.

@@ -84,18 +84,40 @@ func thresholdsOf(s scaling.Strategy) Thresholds {
 	}
 }
 
-func observedOf(ev scaling.Evaluation, lastOrder *scaling.LastOrder) Observed {
+// observedOf keeps what the history row needs of ev, which may share its
+// days with a scaling.Buffers: nothing of ev.Days or ev.Last is referenced
+// afterwards. The arrays come from a, one arena per worker.
+func observedOf(ev scaling.Evaluation, lastOrder *scaling.LastOrder, a *arena) Observed {
 	o := Observed{
-		WindowStart: ev.WindowStart, WindowEnd: ev.WindowEnd, Counted: ev.Counted, Latest: ev.Last,
+		WindowStart: ev.WindowStart, WindowEnd: ev.WindowEnd, Counted: ev.Counted,
 		LastOrder: lastOrder, CooldownUntil: ev.CooldownUntil, IdempotencyKey: ev.IdempotencyKey,
 		EvaluationReason: ev.Reason,
 	}
+	if ev.Last != nil {
+		l := take(&a.latest, 1, 256)
+		l[0] = *ev.Last
+		o.Latest = &l[0]
+	}
 	if n := len(ev.Days); n > 0 {
-		ds := &DaySeries{Met: make([]bool, n)}
-		rates := make([]float64, 0, 2*n) // backing for both columns' pointers
+		ds := &take(&a.series, 1, 256)[0]
+		ds.Met = take(&a.met, n, 8192)
+		// The rates both columns point to: sized first, so appending never
+		// moves them.
+		judged := 0
+		for _, d := range ev.Days {
+			for _, r := range d.Resources {
+				if r.Rate != nil {
+					judged++
+				}
+			}
+		}
+		var rates []float64
+		if judged > 0 {
+			rates = take(&a.rates, judged, 8192)[:0]
+		}
 		column := func(col *[]*float64, i int, r *float64) {
 			if *col == nil {
-				*col = make([]*float64, n)
+				*col = take(&a.ptrs, n, 8192)
 			}
 			if r != nil {
 				rates = append(rates, math.Round(*r*100)/100)
@@ -118,13 +140,14 @@ func observedOf(ev scaling.Evaluation, lastOrder *scaling.LastOrder) Observed {
 		o.Days = ds
 	}
 	if last := ev.LastDay(); last != nil && len(last.Resources) > 0 {
-		targets := map[scaling.Resource]float64{}
-		for _, r := range ev.Rules {
-			targets[r.Resource] = r.Target
-		}
-		o.Resources = map[string]events.ResourceReading{}
+		o.Resources = make(map[string]events.ResourceReading, len(last.Resources))
 		for _, r := range last.Resources {
-			rd := events.ResourceReading{Type: string(r.Type), Capacity: r.Capacity, Threshold: r.Threshold, Target: targets[r.Resource]}
+			rd := events.ResourceReading{Type: string(r.Type), Capacity: r.Capacity, Threshold: r.Threshold}
+			for _, rule := range ev.Rules {
+				if rule.Resource == r.Resource {
+					rd.Target = rule.Target
+				}
+			}
 			if r.Value != nil {
 				rd.Value = *r.Value
 			}
@@ -135,4 +158,27 @@ func observedOf(ev scaling.Evaluation, lastOrder *scaling.LastOrder) Observed {
 		}
 	}
 	return o
+}
+
+// arena hands out the arrays of many pools' Observed from a few large
+// ones: a strategy keeps 10,000 of them until its history is written, and
+// one allocation each per pool cost more than deciding them. Not safe for
+// concurrent use.
+type arena struct {
+	latest []scaling.DailySnapshot
+	series []DaySeries
+	met    []bool
+	ptrs   []*float64
+	rates  []float64
+}
+
+// take cuts n zeroed elements off *free (capacity n: appending past them
+// reallocates), refilling it by chunks of at least chunk elements.
+func take[T any](free *[]T, n, chunk int) []T {
+	if len(*free) < n {
+		*free = make([]T, max(n, chunk))
+	}
+	out := (*free)[:n:n]
+	*free = (*free)[n:]
+	return out
 }

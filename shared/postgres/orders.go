@@ -682,10 +682,12 @@ func moveDevices(ctx context.Context, tx pgx.Tx, orderID int64, update, skipped 
 func updateOrderDevices(ctx context.Context, tx pgx.Tx, orderID int64, tr orderflow.Transition) error {
 	var set string
 	switch tr.To {
+	// A device whose node operations are done stays done through a failure
+	// and the retry: re-executing continues where it stopped (shared/nodeexec).
 	case orderflow.StatusProcessing, orderflow.StatusMaintenanceInProgress:
-		set = "status = 'processing', error = ''"
+		set = "error = CASE WHEN status = 'done' THEN error ELSE '' END, status = CASE WHEN status = 'done' THEN status ELSE 'processing' END"
 	case orderflow.StatusFailed:
-		set = "status = 'failed'"
+		set = "status = CASE WHEN status IN ('done', 'skipped') THEN status ELSE 'failed' END"
 	case orderflow.StatusCancelled, orderflow.StatusIgnored:
 		set = "status = 'skipped'"
 	case orderflow.StatusCompleted:

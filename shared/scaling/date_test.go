@@ -2,6 +2,7 @@ package scaling
 
 import (
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 )
@@ -60,5 +61,34 @@ func TestDateJSON(t *testing.T) {
 	var back struct{ D Date }
 	if err := json.Unmarshal(b, &back); err != nil || back.D.String() != "2026-03-08" {
 		t.Fatalf("got %v %v", back, err)
+	}
+}
+
+// next, dayNumber and appendTo are the allocation-free paths Evaluate uses;
+// they must agree with AddDays and fmt on every day of several centuries
+// (leap years, the 1900/2000/2100 rules, year 0 and negative years).
+func TestDateFastPaths(t *testing.T) {
+	start := Date{-401, time.January, 1}
+	prev := start
+	for i := 1; i < 3000*366; i++ {
+		want := start.AddDays(i)
+		if got := prev.next(); got != want {
+			t.Fatalf("got %v.next() = %v, want %v", prev, got, want)
+		}
+		if got := want.dayNumber() - start.dayNumber(); got != i {
+			t.Fatalf("got dayNumber(%v) − dayNumber(%v) = %d, want %d", want, start, got, i)
+		}
+		if got, w := want.String(), fmt.Sprintf("%04d-%02d-%02d", want.Year, int(want.Month), want.Day); got != w {
+			t.Fatalf("got %q, want %q", got, w)
+		}
+		prev = want
+	}
+	if got := (Date{1970, time.January, 1}).dayNumber(); got != 0 {
+		t.Errorf("got dayNumber(1970-01-01) = %d, want 0", got)
+	}
+	for _, d := range []Date{{}, {12345, 13, 123}, {-5, 0, -1}} {
+		if got, w := d.String(), fmt.Sprintf("%04d-%02d-%02d", d.Year, int(d.Month), d.Day); got != w {
+			t.Errorf("got %q, want %q", got, w)
+		}
 	}
 }

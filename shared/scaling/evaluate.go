@@ -109,7 +109,14 @@ func (e Evaluation) LastDay() *DayObservation {
 // IdempotencyKey is `{strategyId}:{clusterId}:{poolId}:{T's date}`, the date
 // of T in loc; it is the order's unique key and the random selection seed.
 func IdempotencyKey(strategyID, clusterID, poolID int64, at time.Time, loc *time.Location) string {
-	return fmt.Sprintf("%d:%d:%d:%s", strategyID, clusterID, poolID, DateOf(at.In(loc)))
+	var buf [80]byte
+	b := strconv.AppendInt(buf[:0], strategyID, 10)
+	b = append(b, ':')
+	b = strconv.AppendInt(b, clusterID, 10)
+	b = append(b, ':')
+	b = strconv.AppendInt(b, poolID, 10)
+	b = append(b, ':')
+	return string(DateOf(at.In(loc)).appendTo(b))
 }
 
 // ErrInvalidInput marks an input Evaluate or PlanDevices cannot work with
@@ -129,7 +136,49 @@ var ErrInvalidInput = errors.New("scaling: invalid input")
 // no_data: no day of the window has a value the strategy reads (no snapshot,
 // or usage thresholds and usage never reported). Zero capacity is data: an
 // empty pool is a real state, reported as not_met.
-func Evaluate(in EvalInput) (Evaluation, error) {
+//
+// The result never aliases in.Days. To evaluate many pools, Buffers.Evaluate
+// does the same without allocating a window per pool.
+func Evaluate(in EvalInput) (Evaluation, error) { return evaluate(in, nil) }
+
+// Buffers lets one caller evaluate many pools (DESIGN §10: 10,000 per
+// strategy) without allocating every window anew: the observations of all
+// days share one array, the values and rates they point to another, and
+// both are reused from one call to the next. An Evaluation returned by
+// b.Evaluate shares its Days (with their Resources), Rules and Last with b:
+// they are valid until b's next call; copy what must outlive it. Counted,
+// CooldownUntil and the strings are the caller's. The zero value is ready
+// to use; a Buffers is not safe for concurrent use.
+type Buffers struct {
+	rules []Rule
+	days  []DayObservation
+	obs   []ResourceObservation
+	vals  []valueRate
+	pick  []int
+	last  DailySnapshot
+}
+
+// Evaluate is Evaluate(in), reusing b's buffers (see Buffers).
+func (b *Buffers) Evaluate(in EvalInput) (Evaluation, error) { return evaluate(in, b) }
+
+// valueRate backs a ResourceObservation's Value and Rate pointers.
+type valueRate struct {
+	value int64
+	rate  float64
+}
+
+// reuse returns s[:n] zeroed, reallocating only when s is too short.
+func reuse[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	s = s[:n]
+	clear(s)
+	return s
+}
+
+// evaluate is Evaluate; b nil allocates what the result keeps.
+func evaluate(in EvalInput, b *Buffers) (Evaluation, error) {
 	if in.Location == nil {
 		return Evaluation{}, fmt.Errorf("%w: nil location", ErrInvalidInput)
 	}
@@ -141,12 +190,19 @@ func Evaluate(in EvalInput) (Evaluation, error) {
 	}
 	s := in.Strategy
 	d := s.RequiredDays()
+	var rules []Rule
+	if b != nil {
+		b.rules = s.appendRules(b.rules[:0])
+		rules = b.rules
+	} else {
+		rules = s.Rules()
+	}
 	today := DateOf(in.At.In(in.Location))
 	ev := Evaluation{
 		RequiredDays:   d,
 		WindowStart:    today.AddDays(-d),
 		WindowEnd:      today.AddDays(-1),
-		Rules:          s.Rules(),
+		Rules:          rules,
 		IdempotencyKey: IdempotencyKey(s.ID, in.ClusterID, in.PoolID, in.At, in.Location),
 	}
 
@@ -161,40 +217,125 @@ func Evaluate(in EvalInput) (Evaluation, error) {
 		}
 	}
 
-	byDay := make(map[Date]DailySnapshot, d)
-	for _, ds := range in.Days {
-		if ds.Day.Before(ev.WindowStart) || ev.WindowEnd.Before(ds.Day) {
-			continue
-		}
-		if old, ok := byDay[ds.Day]; ok && !old.CapturedAt.Before(ds.CapturedAt) {
-			continue
-		}
-		byDay[ds.Day] = ds
+	if b != nil {
+		b.days = reuse(b.days, d)
+		ev.Days = b.days
+	} else {
+		ev.Days = make([]DayObservation, d)
+	}
+	date := ev.WindowStart
+	for i := range ev.Days {
+		ev.Days[i].Date = date
+		date = date.next()
 	}
 
+	// pick[i] is the index in in.Days of day i's snapshot (-1: none): the
+	// latest CapturedAt of the day, the first of equal ones. A day outside
+	// the window (or a Date that is not a calendar day) matches no window
+	// date and is ignored.
+	var pickBuf [64]int
+	var pick []int
+	switch {
+	case d <= len(pickBuf):
+		pick = pickBuf[:d]
+	case b != nil:
+		b.pick = reuse(b.pick, d)
+		pick = b.pick
+	default:
+		pick = make([]int, d)
+	}
+	for i := range pick {
+		pick[i] = -1
+	}
+	first := ev.WindowStart.dayNumber()
+	snapshots := 0
+	for j := range in.Days {
+		ds := &in.Days[j]
+		off := ds.Day.dayNumber() - first
+		if off < 0 || off >= d || ev.Days[off].Date != ds.Day {
+			continue
+		}
+		if k := pick[off]; k >= 0 {
+			if !in.Days[k].CapturedAt.Before(ds.CapturedAt) {
+				continue
+			}
+		} else {
+			snapshots++
+		}
+		pick[off] = j
+	}
+
+	n := len(rules)
+	var (
+		obs  []ResourceObservation
+		vals []valueRate
+	)
+	switch {
+	case b != nil:
+		b.obs = reuse(b.obs, snapshots*n)
+		b.vals = reuse(b.vals, snapshots*n)
+		obs, vals = b.obs, b.vals
+	case snapshots > 0:
+		obs = make([]ResourceObservation, snapshots*n)
+		vals = make([]valueRate, snapshots*n)
+	}
+	entry := s.ThresholdTriggerAction == ActionPoolEntry
+	logic := s.Logic()
 	anyData := false
-	ev.Days = make([]DayObservation, d)
-	for i := range d {
-		day := ev.WindowStart.AddDays(i)
-		obs := DayObservation{Date: day}
-		if snap, ok := byDay[day]; ok {
-			obs.HasSnapshot = true
-			snapCopy := snap
-			ev.Last = &snapCopy
-			obs.Resources = observe(s, snap.Snapshot)
-			obs.Met = combine(s.Logic(), obs.Resources)
-			for _, r := range obs.Resources {
-				if r.Value != nil {
-					anyData = true
+	last := -1
+	for i, k := range pick {
+		if k < 0 {
+			continue
+		}
+		snap := &in.Days[k].Snapshot
+		day := &ev.Days[i]
+		day.HasSnapshot = true
+		day.Resources, obs = obs[:n:n], obs[n:]
+		vr := vals[:n:n]
+		vals = vals[n:]
+		for r, rule := range rules {
+			o := &day.Resources[r]
+			o.Resource, o.Type, o.Threshold = rule.Resource, rule.Type, rule.Threshold
+			o.Capacity = snap.Capacity(rule.Resource)
+			v, ok := snap.Value(rule.Resource, rule.Type)
+			switch {
+			case !ok:
+				o.Unjudged = UnjudgedNoUsage
+			case o.Capacity <= 0:
+				vr[r].value = v
+				o.Value = &vr[r].value
+				o.Unjudged = UnjudgedZeroCapacity
+			default:
+				vr[r].value = v
+				o.Value = &vr[r].value
+				vr[r].rate = rate(v, o.Capacity)
+				o.Rate = &vr[r].rate
+				if entry {
+					o.Met = vr[r].rate > rule.Threshold
+				} else {
+					o.Met = vr[r].rate < rule.Threshold
 				}
 			}
+			if o.Value != nil {
+				anyData = true
+			}
 		}
-		ev.Days[i] = obs
+		day.Met = combine(logic, day.Resources)
+		last = k
+	}
+	switch {
+	case last < 0:
+	case b != nil:
+		b.last = in.Days[last]
+		ev.Last = &b.last
+	default:
+		l := in.Days[last]
+		ev.Last = &l
 	}
 	for i := d - 1; i >= 0 && ev.Days[i].Met; i-- {
 		ev.StreakDays++
 	}
-	ev.Counted = counted(s, ev.Days[d-1])
+	ev.Counted = counted(logic, rules, ev.Days[d-1])
 
 	switch {
 	case !anyData:
@@ -208,38 +349,6 @@ func Evaluate(in EvalInput) (Evaluation, error) {
 		ev.Reason = notMetReason(s, ev)
 	}
 	return ev, nil
-}
-
-func observe(s Strategy, snap Snapshot) []ResourceObservation {
-	rules := s.Rules()
-	out := make([]ResourceObservation, 0, len(rules))
-	for _, rule := range rules {
-		o := ResourceObservation{
-			Resource:  rule.Resource,
-			Type:      rule.Type,
-			Capacity:  snap.Capacity(rule.Resource),
-			Threshold: rule.Threshold,
-		}
-		v, ok := snap.Value(rule.Resource, rule.Type)
-		switch {
-		case !ok:
-			o.Unjudged = UnjudgedNoUsage
-		case o.Capacity <= 0:
-			o.Value = &v
-			o.Unjudged = UnjudgedZeroCapacity
-		default:
-			o.Value = &v
-			r := rate(v, o.Capacity)
-			o.Rate = &r
-			if s.ThresholdTriggerAction == ActionPoolEntry {
-				o.Met = r > rule.Threshold
-			} else {
-				o.Met = r < rule.Threshold
-			}
-		}
-		out = append(out, o)
-	}
-	return out
 }
 
 func combine(logic Logic, rs []ResourceObservation) bool {
@@ -262,9 +371,19 @@ func combine(logic Logic, rs []ResourceObservation) bool {
 	return true
 }
 
-func counted(s Strategy, last DayObservation) []Resource {
-	var out []Resource
-	if s.Logic() == LogicOR {
+// counted is nil for OR when nothing was met on the last day.
+func counted(logic Logic, rules []Rule, last DayObservation) []Resource {
+	if logic == LogicOR {
+		met := 0
+		for _, r := range last.Resources {
+			if r.Met {
+				met++
+			}
+		}
+		if met == 0 {
+			return nil
+		}
+		out := make([]Resource, 0, met)
 		for _, r := range last.Resources {
 			if r.Met {
 				out = append(out, r.Resource)
@@ -272,8 +391,12 @@ func counted(s Strategy, last DayObservation) []Resource {
 		}
 		return out
 	}
-	for _, r := range s.Rules() {
-		out = append(out, r.Resource)
+	if len(rules) == 0 {
+		return nil
+	}
+	out := make([]Resource, len(rules))
+	for i, r := range rules {
+		out[i] = r.Resource
 	}
 	return out
 }
@@ -303,62 +426,103 @@ func comparator(a Action) string {
 	return "<"
 }
 
-func pct(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) + "%" }
+func pct(v float64) string { return string(appendPct(nil, v)) }
 
-// phrase describes one resource on one day, e.g. "cpu allocated 91.2% > 80%".
-func phrase(a Action, o ResourceObservation) string {
+// appendPct appends a threshold as written, e.g. "80%" or "80.5%".
+func appendPct(b []byte, v float64) []byte {
+	return append(strconv.AppendFloat(b, v, 'f', -1, 64), '%')
+}
+
+// appendPhrase describes one resource on one day, e.g. "cpu allocated 91.2% > 80%".
+// The rate is printed as fmt's %.1f does for the finite rates Evaluate computes.
+func appendPhrase(b []byte, a Action, o ResourceObservation) []byte {
+	b = append(b, o.Resource...)
 	switch o.Unjudged {
 	case UnjudgedNoUsage:
-		return fmt.Sprintf("%s usage not reported", o.Resource)
+		return append(b, " usage not reported"...)
 	case UnjudgedZeroCapacity:
-		return fmt.Sprintf("%s capacity 0", o.Resource)
+		return append(b, " capacity 0"...)
 	}
-	not := ""
+	b = append(b, ' ')
+	b = append(b, o.Type...)
+	b = append(b, ' ')
+	b = strconv.AppendFloat(b, *o.Rate, 'f', 1, 64)
+	b = append(b, "% "...)
 	if !o.Met {
-		not = "not "
+		b = append(b, "not "...)
 	}
-	return fmt.Sprintf("%s %s %.1f%% %s%s %s", o.Resource, o.Type, *o.Rate, not, comparator(a), pct(o.Threshold))
+	b = append(b, comparator(a)...)
+	b = append(b, ' ')
+	return appendPct(b, o.Threshold)
+}
+
+// appendPhrases joins the phrases of the resources whose Met equals met with " and ".
+func appendPhrases(b []byte, a Action, rs []ResourceObservation, met bool) []byte {
+	first := true
+	for _, o := range rs {
+		if o.Met != met {
+			continue
+		}
+		if !first {
+			b = append(b, " and "...)
+		}
+		first = false
+		b = appendPhrase(b, a, o)
+	}
+	return b
+}
+
+func appendDays(b []byte, streak, required int) []byte {
+	b = strconv.AppendInt(b, int64(streak), 10)
+	b = append(b, " of "...)
+	b = strconv.AppendInt(b, int64(required), 10)
+	return append(b, " days"...)
 }
 
 func triggeredReason(s Strategy, ev Evaluation) string {
-	var parts []string
-	for _, o := range ev.LastDay().Resources {
-		if o.Met {
-			parts = append(parts, phrase(s.ThresholdTriggerAction, o))
-		}
-	}
-	return fmt.Sprintf("%s for %d of %d days", strings.Join(parts, " and "), ev.StreakDays, ev.RequiredDays)
+	var buf [256]byte
+	b := appendPhrases(buf[:0], s.ThresholdTriggerAction, ev.LastDay().Resources, true)
+	b = append(b, " for "...)
+	return string(appendDays(b, ev.StreakDays, ev.RequiredDays))
 }
 
 func notMetReason(s Strategy, ev Evaluation) string {
 	// The day that broke the streak: the newest day not met.
 	broken := ev.Days[len(ev.Days)-1-ev.StreakDays]
-	var what string
+	var buf [256]byte
+	b := buf[:0]
 	if !broken.HasSnapshot {
-		what = "no snapshot"
+		b = append(b, "no snapshot"...)
 	} else {
-		var parts []string
-		for _, o := range broken.Resources {
-			if !o.Met {
-				parts = append(parts, phrase(s.ThresholdTriggerAction, o))
-			}
-		}
-		what = strings.Join(parts, " and ")
+		b = appendPhrases(b, s.ThresholdTriggerAction, broken.Resources, false)
 	}
-	return fmt.Sprintf("%s on %s; streak %d of %d days", what, broken.Date, ev.StreakDays, ev.RequiredDays)
+	b = append(b, " on "...)
+	b = broken.Date.appendTo(b)
+	b = append(b, "; streak "...)
+	return string(appendDays(b, ev.StreakDays, ev.RequiredDays))
 }
 
 func noDataReason(ev Evaluation) string {
-	span := "on " + ev.WindowEnd.String()
-	if ev.RequiredDays > 1 {
-		span = fmt.Sprintf("from %s to %s", ev.WindowStart, ev.WindowEnd)
-	}
+	var buf [128]byte
+	b := buf[:0]
 	if ev.Last == nil {
-		return "no snapshot " + span
+		b = append(b, "no snapshot"...)
+	} else {
+		for i, r := range ev.Rules {
+			if i > 0 {
+				b = append(b, " and "...)
+			}
+			b = append(b, r.Resource...)
+			b = append(b, " usage"...)
+		}
+		b = append(b, " not reported"...)
 	}
-	var parts []string
-	for _, r := range ev.Rules {
-		parts = append(parts, fmt.Sprintf("%s usage", r.Resource))
+	if ev.RequiredDays > 1 {
+		b = append(b, " from "...)
+		b = ev.WindowStart.appendTo(b)
+		b = append(b, " to "...)
+	} else {
+		b = append(b, " on "...)
 	}
-	return strings.Join(parts, " and ") + " not reported " + span
+	return string(ev.WindowEnd.appendTo(b))
 }

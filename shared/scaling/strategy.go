@@ -81,8 +81,9 @@ type Rule struct {
 // Rules returns the configured resources (those with a threshold), cpu first.
 // Call it on a validated strategy: a resource missing its type or target is
 // skipped here, Validate reports it.
-func (s Strategy) Rules() []Rule {
-	var rs []Rule
+func (s Strategy) Rules() []Rule { return s.appendRules(nil) }
+
+func (s Strategy) appendRules(rs []Rule) []Rule {
 	if s.CPUThresholdValue != nil && s.CPUTargetValue != nil && s.CPUThresholdType != "" {
 		rs = append(rs, Rule{CPU, s.CPUThresholdType, *s.CPUThresholdValue, *s.CPUTargetValue})
 	}
@@ -156,17 +157,19 @@ func (s Strategy) Validate() error {
 		add("thresholdTriggerAction", "must be pool_entry or pool_exit, got %q", s.ThresholdTriggerAction)
 	}
 
+	// Field names are constants, not prefix + suffix: Evaluate validates the
+	// strategy once per pool, and the concatenations were its only allocations.
 	type res struct {
-		prefix            string
-		threshold, target *float64
-		typ               ThresholdType
+		thField, tyField, tgField string
+		threshold, target         *float64
+		typ                       ThresholdType
 	}
 	configured := 0
 	for _, r := range []res{
-		{"cpu", s.CPUThresholdValue, s.CPUTargetValue, s.CPUThresholdType},
-		{"memory", s.MemoryThresholdValue, s.MemoryTargetValue, s.MemoryThresholdType},
+		{"cpuThresholdValue", "cpuThresholdType", "cpuTargetValue", s.CPUThresholdValue, s.CPUTargetValue, s.CPUThresholdType},
+		{"memoryThresholdValue", "memoryThresholdType", "memoryTargetValue", s.MemoryThresholdValue, s.MemoryTargetValue, s.MemoryThresholdType},
 	} {
-		thField, tyField, tgField := r.prefix+"ThresholdValue", r.prefix+"ThresholdType", r.prefix+"TargetValue"
+		thField, tyField, tgField := r.thField, r.tyField, r.tgField
 		if r.threshold == nil {
 			// No threshold: the resource is not evaluated, so a stray type or
 			// target is a mistake the user wants to hear about.

@@ -9,7 +9,6 @@ import (
 	"os"
 
 	"github.com/elasticpool/elasticpool/functions/notify"
-	"github.com/elasticpool/elasticpool/shared/postgres"
 	"github.com/elasticpool/elasticpool/shared/serve"
 )
 
@@ -21,13 +20,14 @@ func realMain(ctx context.Context) error {
 		return err
 	}
 	// Only Postgres: notify uses no Redis and emits nothing, so it opens no
-	// more than it needs (serve.Open would add both).
-	db, err := postgres.Open(ctx, cfg.DB.URL, cfg.DB.MaxConns)
+	// more than it needs (serve.Open would add both). The pool connects in
+	// the background: the process serves /healthz before Postgres answers.
+	pg, err := serve.OpenDB(ctx, cfg.DB)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	deps, err := notify.Build(ctx, cfg, db, os.LookupEnv, slog.Default())
+	defer pg.Close()
+	deps, err := notify.Build(ctx, cfg, pg.Pool, os.LookupEnv, slog.Default())
 	if err != nil {
 		return err
 	}
@@ -36,6 +36,6 @@ func realMain(ctx context.Context) error {
 		Name:  "notify",
 		Port:  cfg.Port,
 		Event: f.Handle,
-		Ready: map[string]serve.Check{"postgres": db.Ping},
+		Ready: map[string]serve.Check{"postgres": pg.Ready},
 	})
 }

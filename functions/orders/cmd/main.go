@@ -22,6 +22,9 @@ type Config struct {
 	Auth   config.Auth
 	Secret config.Secrets
 	UI     config.UI
+	// NodeOpsURL is the nodeops Service the dry-run preview of orders' node
+	// operations goes to (docs/clusters.md); empty answers previews 503.
+	NodeOpsURL string `env:"NODEOPS_URL"`
 }
 
 func main() { serve.Run(realMain) }
@@ -51,9 +54,13 @@ func realMain(ctx context.Context) error {
 	// Clusters stays nil here: the collector runs in its own service (client-go
 	// stays out of this binary), so "test connection"/"collect now" answer 503
 	// in Knative mode; the all-in-one runner wires them.
+	var nodeOps orders.NodeOps
+	if cfg.NodeOpsURL != "" {
+		nodeOps = orders.RemoteNodeOps{URL: cfg.NodeOpsURL}
+	}
 	f := orders.New(orders.Deps{
 		DB: deps.DB, Redis: deps.Redis, Auth: authn, Location: deps.Location, StaticDir: cfg.UI.StaticDir,
-		Emitter: deps.Emitter, RedisPrefix: cfg.Redis.Prefix, Keeper: keeper,
+		Emitter: deps.Emitter, RedisPrefix: cfg.Redis.Prefix, Keeper: keeper, NodeOps: nodeOps,
 	})
 	return serve.Main(ctx, serve.Options{Name: "orders", Port: cfg.Port, HTTP: map[string]http.Handler{"/": f.Routes()},
 		Ready: deps.Ready(), Degraded: deps.Degraded()})
