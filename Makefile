@@ -4,6 +4,7 @@ GO ?= go
 # Packages run in parallel, each against its own cloned database.
 GOTEST_FLAGS ?= -count=1 -p 4 -timeout 20m
 BIN := bin
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 .PHONY: run test test-go test-ui test-e2e services build images web migrate seed-demo lint fmt vet clean bench-coldstart bench-devicequery bench-orders bench-evaluate
 
@@ -67,8 +68,10 @@ migrate: services
 seed-demo: services
 	$(GO) run ./cmd/elasticpool seed-demo
 
+## lint: gofmt, go vet and staticcheck (pinned; built once into the Go cache)
 lint: vet
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) run $(STATICCHECK) ./...
 
 vet:
 	$(GO) vet ./...

@@ -59,9 +59,8 @@ type stack struct {
 }
 
 type options struct {
-	copies int           // every emitted event is sent this many times (at-least-once gone wild)
-	locks  *lock.Client  // nil: the test's Redis
-	rdb    *redis.Client // for the default locks
+	copies int          // every emitted event is sent this many times (at-least-once gone wild)
+	locks  *lock.Client // nil: the test's Redis
 }
 
 // multi sends each event n times, as a broker redelivering everything would.

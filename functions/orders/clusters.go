@@ -57,9 +57,6 @@ func scanCluster(row pgx.Row) (Cluster, error) {
 }
 
 type (
-	clusterBody struct {
-		Body Cluster `json:"-"`
-	}
 	clusterOutput struct {
 		ETag string `header:"ETag"`
 		Body Cluster

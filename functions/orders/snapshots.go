@@ -13,9 +13,6 @@ import (
 	"github.com/elasticpool/elasticpool/shared/postgres"
 )
 
-// snapshotMaxRows caps one ingest (10,000 pools × a few samples).
-const snapshotMaxRows = 100_000
-
 // snapshotFutureSlack tolerates collector clock skew; a snapshot further in
 // the future would win its day's rollup until that day really ends.
 const snapshotFutureSlack = 10 * time.Minute

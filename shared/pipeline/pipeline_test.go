@@ -477,10 +477,8 @@ func TestExitRemovesLeastAllocatedAndKeepsMinNodes(t *testing.T) {
 	w.fx.Days(w.c1, w.general, T, 2, pt.Uniform(4, 32, 128, 10, 10))
 	exitTmpl := w.fx.Template("any-x86", x86)
 	w.fx.Policy("general-exit", "general", "pool_exit", exitTmpl)
-	var names []string
 	for i, used := range []int64{4000, 2000, 6000, 1000} {
 		name := fmt.Sprintf("n%d", i)
-		names = append(names, name)
 		w.fx.AddDevice(pt.Device{Hostname: name, IDC: "bj1", Zone: "a", Cores: 32, MemGiB: 128, Status: "in_pool",
 			ClusterID: &w.c1, PoolID: &w.general, NodeCPUUsed: pt.P(used), NodeMemUsed: pt.P(int64(0))})
 	}
