@@ -17,6 +17,7 @@ commands:
   run         serve every function, the UI and the local event broker on $PORT (default)
   migrate     apply database migrations and exit
   seed-demo   load demo clusters, pools, devices, snapshots, templates and strategies
+  openapi     print the whole API's OpenAPI document (as served at /api/v1/openapi.json)
 `
 
 func main() {
@@ -40,6 +41,8 @@ func realMain(ctx context.Context, args []string) error {
 		return migrate(ctx)
 	case "seed-demo":
 		return seedDemo(ctx)
+	case "openapi":
+		return printOpenAPI(os.Stdout)
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 		return nil

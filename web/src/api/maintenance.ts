@@ -1,11 +1,11 @@
-// The maintenance function's API (/api/v1/maintenance/…). It serves its own
-// OpenAPI document, so its types come from src/api/maintenance-schema.d.ts (npm run
-// gen:api writes both files). The workbench calls these endpoints with the
+// The maintenance function's API (/api/v1/maintenance/…). The whole API's
+// OpenAPI document (/api/v1/openapi.json) includes its operations, so its
+// types come from src/api/schema.d.ts like every other call. The workbench calls these endpoints with the
 // user's token, as docs/maintenance.md describes: a step taken here emits the
 // maintenance.* event (notify's maintenance message with the device and
 // ticket), where a plain order status change emits order.status.changed.
 import { request } from './client';
-import type { components, operations } from './maintenance-schema';
+import type { components, operations } from './schema';
 
 type S = components['schemas'];
 export type MaintenanceView = S['View'];

@@ -449,6 +449,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/elastic-scaling/orders/{id}/operations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Preview (dry run) or queue an order's node operations
+         * @description pool_entry: the pool's labels, the not-ready taint removed, uncordon; pool_exit: cordon, drain (Eviction API, PDBs honoured), the pool's labels removed; maintenance: cordon, drain; uncordon: uncordon. Executing an order (PUT …/status processing) queues a run by itself; this queues another one, e.g. once a waiting node has joined. Per-device progress is on …/devices. See docs/clusters.md, "Executing orders".
+         */
+        post: operations["order-operations"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/elastic-scaling/orders/{id}/status": {
         parameters: {
             query?: never;
@@ -558,6 +578,107 @@ export interface paths {
          * @description Runs the daily pipeline in process: evaluation (history rows), then matching for every triggered cluster+pool (orders), then order.created / inventory.shortage events. Idempotent like the daily run: the same T reuses its history rows, the same day's order is found again by its key. With dryRun nothing is written, locked or sent.
          */
         post: operations["run-evaluation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/maintenance/requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List maintenance orders (newest first)
+         * @description An external system sees its own orders; people see all.
+         */
+        get: operations["list-maintenance-requests"];
+        put?: never;
+        /**
+         * Request maintenance of a device
+         * @description Opens a pending maintenance order holding the device: 201. The same ticket again returns that order: 200. Unknown device 404; device already in maintenance or held by another open order 409; retired device 422.
+         */
+        post: operations["create-maintenance-request"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/maintenance/requests/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a maintenance order */
+        get: operations["get-maintenance-request"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/maintenance/requests/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * cancel a maintenance order
+         * @description pending → cancelled: the request is withdrawn; the device is released unchanged. Repeating the call on an order already there answers 200 with it; a step the order's status does not allow answers 409 with the allowed ones.
+         */
+        post: operations["cancel-maintenance-request"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/maintenance/requests/{id}/complete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * complete a maintenance order
+         * @description maintenance_in_progress → completed: the device is back (still cordoned) and an uncordon order is opened in the same transaction. Repeating the call on an order already there answers 200 with it; a step the order's status does not allow answers 409 with the allowed ones.
+         */
+        post: operations["complete-maintenance-request"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/maintenance/requests/{id}/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * confirm a maintenance order
+         * @description pending → maintenance_in_progress: the device goes into maintenance (cordoned). Repeating the call on an order already there answers 200 with it; a step the order's status does not allow answers 409 with the allowed ones.
+         */
+        post: operations["confirm-maintenance-request"];
         delete?: never;
         options?: never;
         head?: never;
@@ -821,6 +942,15 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        ActionBody: {
+            /** @description A note kept in the audit log. */
+            reason?: string;
+            /**
+             * Format: int64
+             * @description Optional optimistic concurrency: the order's version (or send If-Match); 412 when it changed.
+             */
+            version?: number;
+        };
         AllowedStep: {
             /** @enum {string} */
             action: "execute" | "complete" | "fail" | "retry" | "ignore" | "cancel" | "confirm";
@@ -1082,6 +1212,29 @@ export interface components {
              */
             version?: number;
             zone?: string;
+        };
+        DeviceOperations: {
+            /** Format: int64 */
+            clusterId: number | null;
+            /** Format: int64 */
+            deviceId: number;
+            /** @description Why the device failed, waits or was skipped. */
+            error: string;
+            hostname: string;
+            /** @description The Kubernetes node: the device's nodeName, else its hostname. */
+            node: string;
+            /**
+             * @description What is done to the node.
+             * @enum {string}
+             */
+            operation: "pool_entry" | "pool_exit" | "maintain" | "uncordon";
+            /**
+             * @description pending: the node has not joined yet (pool_entry) or the cluster is in manual mode; done earlier runs are not repeated.
+             * @enum {string}
+             */
+            status: "pending" | "processing" | "done" | "failed" | "skipped";
+            /** @description Changes made (dry run: that the API server accepted without persisting). */
+            steps: components["schemas"]["NodeStep"][] | null;
         };
         DeviceQuery: {
             groups: components["schemas"]["DeviceQueryGroup"][] | null;
@@ -1350,6 +1503,11 @@ export interface components {
             /** @description Devices of this cluster whose node is gone. */
             vanishedDevices: components["schemas"]["VanishedDevice"][] | null;
         };
+        List: {
+            items: components["schemas"]["View"][] | null;
+            /** @description Pass as cursor for the next page; absent on the last page. */
+            nextCursor?: string;
+        };
         ListAuditEntry: {
             items: components["schemas"]["AuditEntry"][] | null;
             /** @description Pass as cursor for the next page; absent on the last page. */
@@ -1503,6 +1661,12 @@ export interface components {
              */
             version?: number;
         };
+        NodeStep: {
+            /** @enum {string} */
+            action: "label" | "unlabel" | "untaint" | "cordon" | "uncordon" | "evict" | "skip";
+            detail?: string;
+            node: string;
+        };
         Notification: {
             body: string;
             /** Format: date-time */
@@ -1532,6 +1696,10 @@ export interface components {
              * @description The roster week the answer comes from; earlier than week when nobody was entered for it and the last roster carries over.
              */
             weekStart?: string;
+        };
+        OperationsInput: {
+            /** @description true: answer the planned per-device operations, computed with server-side dry run (nothing is written anywhere). false: queue an execution of a processing order (maintenance: maintenance_in_progress); it continues where an earlier run stopped. */
+            dryRun: boolean;
         };
         OrderCreateInput: {
             /** @enum {string} */
@@ -1582,6 +1750,28 @@ export interface components {
             /** Format: date-time */
             updatedAt: string;
             zone: string;
+        };
+        OrderOperations: {
+            /** @enum {string} */
+            actionType: "pool_entry" | "pool_exit" | "maintenance" | "uncordon";
+            devices: components["schemas"]["DeviceOperations"][] | null;
+            /** @description Every write was sent with dryRun=All: nothing changed in the cluster or the database. */
+            dryRun: boolean;
+            /** @description Id of the io.elasticpool.order.execute.v1 event sent. */
+            eventId?: string;
+            /** @description The cluster has no credentials (manual mode): nothing is done in it; people act and complete the order. */
+            manual: boolean;
+            notes: string[] | null;
+            /** Format: int64 */
+            orderId: number;
+            orderNumber: string;
+            /**
+             * @description The order's status after the run.
+             * @enum {string}
+             */
+            orderStatus: "pending" | "processing" | "completed" | "failed" | "cancelled" | "ignored" | "maintenance_in_progress";
+            /** @description An execution was queued (202). */
+            queued: boolean;
         };
         OrderStatusInput: {
             /** @description Required to fail an order (kept as failureReason); recorded in the audit log and the event otherwise. */
@@ -1767,6 +1957,30 @@ export interface components {
         ReadAll: {
             /** Format: int64 */
             updated: number;
+        };
+        RequestBody: {
+            /**
+             * Format: int64
+             * @description The device by id; or by hostname or serial. All given must name the same device.
+             */
+            deviceId?: number;
+            /** @description Taken from the credentials (workbench for people); when given it must be the same. */
+            externalSystem?: string;
+            /** @description The caller's ticket: the same ticket twice returns the same order. */
+            externalTicketId: string;
+            hostname?: string;
+            reason: string;
+            serial?: string;
+            /**
+             * Format: date-time
+             * @description Planned end, after windowStart.
+             */
+            windowEnd?: string;
+            /**
+             * Format: date-time
+             * @description Planned start (RFC 3339); with windowEnd.
+             */
+            windowStart?: string;
         };
         ResourceReading: {
             /** Format: int64 */
@@ -2136,6 +2350,77 @@ export interface components {
             /** Format: int64 */
             id: number;
             nodeName: string;
+        };
+        View: {
+            /** @enum {string} */
+            actionType: "pool_entry" | "pool_exit" | "maintenance" | "uncordon";
+            /** @description What may happen next: POST …/{id}/<action>. */
+            allowedActions: components["schemas"]["AllowedStep"][] | null;
+            /** Format: int64 */
+            clusterId: number | null;
+            /**
+             * Format: date-time
+             * @description When the order last reached completed, failed, cancelled or ignored.
+             */
+            completionTime: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            createdBy: string;
+            /** Format: int64 */
+            deviceCount: number;
+            /**
+             * Format: int64
+             * @description The device of a maintenance or uncordon order.
+             */
+            deviceId: number | null;
+            /** @description The device's status now: idle, in_pool, cordoned, maintenance or retired. */
+            deviceStatus: string;
+            /** Format: int64 */
+            evaluationId: number | null;
+            /**
+             * Format: date-time
+             * @description When processing (or maintenance) last started.
+             */
+            executionTime: string | null;
+            /** @description Who made the last transition. */
+            executor: string;
+            externalSystem: string;
+            externalTicketId: string;
+            failureReason: string;
+            hostname: string;
+            /** Format: int64 */
+            id: number;
+            idempotencyKey: string | null;
+            /** Format: date-time */
+            maintenanceEndTime: string | null;
+            /** Format: date-time */
+            maintenanceStartTime: string | null;
+            orderNumber: string;
+            /** Format: int64 */
+            poolId: number | null;
+            reason: string;
+            serial: string;
+            /** @enum {string} */
+            status: "pending" | "processing" | "completed" | "failed" | "cancelled" | "ignored" | "maintenance_in_progress";
+            /**
+             * Format: int64
+             * @description Null for manual and maintenance orders.
+             */
+            strategyId: number | null;
+            strategyThresholdValue: string;
+            strategyTriggeredValue: string;
+            /**
+             * Format: int64
+             * @description The uncordon order opened when the maintenance completed.
+             */
+            uncordonOrderId: number | null;
+            uncordonOrderNumber: string | null;
+            uncordonOrderStatus: string | null;
+            /** Format: date-time */
+            updatedAt: string;
+            updatedBy: string;
+            /** Format: int64 */
+            version: number;
         };
         WorkbenchSummary: {
             /**
@@ -3637,6 +3922,104 @@ export interface operations {
             };
         };
     };
+    "order-operations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OperationsInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrderOperations"];
+                };
+            };
+            /** @description Execution queued */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrderOperations"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
     "update-order-status": {
         parameters: {
             query?: never;
@@ -3985,6 +4368,512 @@ export interface operations {
             };
             /** @description Error */
             default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "list-maintenance-requests": {
+        parameters: {
+            query?: {
+                /** @description Repeat for several. */
+                status?: ("pending" | "maintenance_in_progress" | "completed" | "cancelled")[] | null;
+                /** @description People only; a system always sees its own. */
+                externalSystem?: string;
+                externalTicketId?: string;
+                deviceId?: number;
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["List"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "create-maintenance-request": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RequestBody"];
+            };
+        };
+        responses: {
+            /** @description The ticket already opened this order (idempotent repeat). */
+            200: {
+                headers: {
+                    ETag?: string;
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["View"];
+                };
+            };
+            /** @description Created */
+            201: {
+                headers: {
+                    ETag?: string;
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["View"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "get-maintenance-request": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["View"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "cancel-maintenance-request": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Optional: the order's ETag (version). */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description The maintenance order id. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ActionBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["View"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Precondition Failed */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "complete-maintenance-request": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Optional: the order's ETag (version). */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description The maintenance order id. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ActionBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["View"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Precondition Failed */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "confirm-maintenance-request": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Optional: the order's ETag (version). */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description The maintenance order id. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ActionBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["View"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Precondition Failed */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
