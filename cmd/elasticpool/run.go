@@ -124,7 +124,7 @@ func run(ctx context.Context) error {
 	}
 	defer keeper.Close()
 	collector := collect.New(collect.Deps{DB: db, Keeper: keeper, Location: loc,
-		ClusterTimeout: cfg.Collect.ClusterTimeout, Parallel: cfg.Collect.Parallel})
+		ClusterTimeout: cfg.Collect.ClusterTimeout, Parallel: cfg.Collect.Parallel, Emitter: emitter})
 	collectCron := cron.New(cron.WithLocation(loc))
 	if _, err := collectCron.AddFunc(cfg.CollectSchedule, func() {
 		if _, err := collector.CollectAll(ctx, time.Now()); err != nil {

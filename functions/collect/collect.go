@@ -3,8 +3,10 @@
 // Service, so it never sees the daily evaluation ping) and on "collect now"
 // from the API, it reads every active cluster's nodes, pods and node metrics,
 // writes one snapshot per pool in one transaction per cluster, and
-// reconciles the device inventory with the nodes. One broken cluster does
-// not stop the others: its error is kept in cluster_collections.
+// reconciles the device inventory with the nodes; then it queues another
+// run of the pool_entry orders waiting for a node that has now joined
+// (resume.go). One broken cluster does not stop the others: its error is
+// kept in cluster_collections.
 package collect
 
 import (
@@ -41,11 +43,15 @@ type Deps struct {
 	ClusterTimeout time.Duration
 	// Parallel is how many clusters are collected at once (default 4).
 	Parallel int
+	// Emitter queues order.execute for processing pool_entry orders whose
+	// waiting node has joined (K_SINK); nil turns that off.
+	Emitter events.Emitter
 }
 
 // Function is the collector.
 type Function struct {
-	d Deps
+	d         Deps
+	noEmitter sync.Once
 }
 
 // New builds the function.
@@ -232,6 +238,7 @@ func (f *Function) collect(ctx context.Context, c *cluster, at time.Time) cluste
 			Error: "write snapshots: " + err.Error(), Notes: []string{}, UnknownNodes: []string{}, VanishedDevices: []clustercred.VanishedDevice{}}
 		return f.record(ctx, r)
 	}
+	f.resume(ctx, c, at, t.Nodes)
 	return r
 }
 

@@ -35,7 +35,7 @@ func realMain(ctx context.Context) error {
 	}
 	defer deps.Close()
 	f := collect.New(collect.Deps{DB: deps.DB, Keeper: keeper, Location: deps.Location,
-		ClusterTimeout: cfg.ClusterTimeout, Parallel: cfg.Parallel})
+		ClusterTimeout: cfg.ClusterTimeout, Parallel: cfg.Parallel, Emitter: deps.Emitter})
 	return serve.Main(ctx, serve.Options{Name: "collect", Port: cfg.Port, Event: f.Handle,
 		Ready: deps.Ready(), Degraded: deps.Degraded()})
 }
