@@ -227,6 +227,51 @@ try {
     await row.waitFor({ state: 'detached' });
     const o = await api.get(`/elastic-scaling/orders/${ids.order.id}`);
     if (o.status !== 'processing') throw new Error(`status ${o.status}, want processing`);
+    ids.order.versionAfterExecute = o.version;
+  });
+
+  await T.test('preview the order’s node operations (dry run; the cluster has no credentials → manual mode)', async () => {
+    await visit(`/orders/${ids.order.id}`);
+    await page.getByTestId('order-ops-preview').click();
+    const modal = page.getByTestId('ops-preview');
+    try {
+      // The plan answers per device; without credentials it says manual mode.
+      await modal.getByTestId('ops-plan').waitFor({ timeout: 60_000 });
+      await modal.getByTestId('ops-manual').getByText('手动模式：该集群未配置凭据').waitFor();
+      await modal.locator('tr', { hasText: 'e2e-node-' }).first().waitFor();
+    } finally {
+      // The viewport, not the full page: the modal and its mask are fixed.
+      await page.mouse.move(0, 0);
+      await settle();
+      await page.screenshot({ path: join(shotDir, '03-order-operations-preview.png') }); // the plan, or the error the modal shows
+      await page.getByTestId('ops-preview-close').click();
+      await page.locator('.ant-modal-wrap').waitFor({ state: 'hidden' }).catch(() => {});
+    }
+    // The same in English, for the picture.
+    await page.getByTestId('lang-toggle').click();
+    await page.getByTestId('order-ops-preview').getByText('Preview node operations').waitFor();
+    await page.getByTestId('order-ops-preview').click();
+    try {
+      await page.getByTestId('ops-manual').getByText('Manual mode: the cluster has no credentials').waitFor({ timeout: 60_000 });
+    } finally {
+      await page.mouse.move(0, 0);
+      await settle();
+      await page.screenshot({ path: join(shotDir, '03-order-operations-preview-en.png') });
+      await page.getByTestId('ops-preview-close').click();
+      await page.locator('.ant-modal-wrap').waitFor({ state: 'hidden' }).catch(() => {});
+      await page.getByTestId('lang-toggle').click();
+      await page.getByTestId('order-ops-preview').getByText('预览节点操作').waitFor();
+    }
+    const o = await api.get(`/elastic-scaling/orders/${ids.order.id}`);
+    if (o.status !== 'processing' || o.version !== ids.order.versionAfterExecute)
+      throw new Error(`a preview changed the order: ${o.status} v${o.version}, want processing v${ids.order.versionAfterExecute}`);
+  });
+
+  await T.test('re-run the node operations of the processing order (queued)', async () => {
+    await page.getByTestId('order-ops-rerun').click();
+    await page.getByTestId('order-ops-rerun-ok').click();
+    await page.locator('.ant-message', { hasText: '已排队执行' }).waitFor();
+    await page.locator('.ant-modal-wrap').waitFor({ state: 'hidden' }).catch(() => {});
   });
 
   await T.test('complete the order from its detail page', async () => {

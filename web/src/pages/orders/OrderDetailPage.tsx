@@ -3,11 +3,13 @@
 import { Button, Card, Descriptions, Space, Table, Tag, Typography } from 'antd';
 import { ArrowLeftOutlined } from '@ant-design/icons';
 import { useQuery } from '@tanstack/react-query';
+import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate, useParams } from 'react-router-dom';
 import { typed } from '../../api/typed';
 import type { AuditEntry, OrderDevice } from '../../api/models';
 import { OrderActions } from '../../components/OrderActions';
+import { OrderOperations } from '../../components/OrderOperations';
 import { QueryState } from '../../components/QueryState';
 import { ActionTag, OrderStatusTag, ResultTag } from '../../components/Tags';
 import { fmtBytes, fmtTime } from '../../lib/format';
@@ -31,10 +33,14 @@ export default function OrderDetailPage() {
   const nav = useNavigate();
   const names = useNames();
   const oid = Number(id);
+  // After a re-run is queued the devices are polled for a while: nodeops
+  // writes each device's row as soon as it finishes.
+  const [followUntil, setFollowUntil] = useState(0);
   const order = useQuery({ queryKey: [...keys.orders, 'one', id], queryFn: () => typed.get('/elastic-scaling/orders/{id}', { path: { id: oid } }) });
   const devices = useQuery({
     queryKey: [...keys.orders, 'devices', id],
     queryFn: () => typed.get('/elastic-scaling/orders/{id}/devices', { path: { id: oid } }),
+    refetchInterval: () => (Date.now() < followUntil ? 3000 : false),
   });
   const audit = useQuery({
     queryKey: [...keys.orders, 'audit', id],
@@ -59,7 +65,12 @@ export default function OrderDetailPage() {
           </h2>
           {o ? <OrderStatusTag status={o.status} /> : null}
         </Space>
-        {o ? <OrderActions order={o} size="middle" onDone={() => void order.refetch()} /> : null}
+        {o ? (
+          <Space size={8} wrap>
+            <OrderOperations order={o} onQueued={() => setFollowUntil(Date.now() + 60_000)} />
+            <OrderActions order={o} size="middle" onDone={() => void order.refetch()} />
+          </Space>
+        ) : null}
       </div>
       <QueryState loading={order.isLoading} error={order.error} onRetry={() => order.refetch()}>
         {o ? (
@@ -118,7 +129,11 @@ export default function OrderDetailPage() {
                 render: (v, d) => <Tag color={d.error || v === 'failed' ? 'red' : v === 'done' ? 'green' : undefined}>{t(`order.deviceStates.${v}`, { defaultValue: v })}</Tag>,
               },
               { title: t('order.deviceNow'), dataIndex: 'deviceStatus', render: (v) => (v ? t(`device.statuses.${v}`, { defaultValue: v }) : '—') },
-              { title: t('common.reason'), dataIndex: 'error', render: (v) => v || '' },
+              {
+                title: t('common.reason'),
+                dataIndex: 'error',
+                render: (v, d) => (v ? <Typography.Text type={d.status === 'failed' ? 'danger' : undefined}>{v}</Typography.Text> : ''),
+              },
             ]}
           />
         </QueryState>
