@@ -70,6 +70,7 @@ func New(d Deps) *Function {
 	f.api = httpapi.NewAPI(f.mux, "elasticpool API", Version, f.auth)
 	// One register call per resource; each lives in its own file.
 	f.registerHealth()
+	f.registerMe()
 	f.registerClusters()
 	f.registerClusterCredentials(d.Keeper, d.Clusters)
 	f.registerPools()

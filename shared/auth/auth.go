@@ -52,7 +52,15 @@ func ParseRole(s string) (Role, error) {
 type User struct {
 	Name string `json:"name"`
 	Role Role   `json:"-"`
+	// Method is how the user was authenticated: MethodToken or MethodProxy.
+	Method string `json:"-"`
 }
+
+// Authentication methods (User.Method).
+const (
+	MethodToken = "token"
+	MethodProxy = "proxy"
+)
 
 // Can reports whether the user holds at least role r.
 func (u User) Can(r Role) bool { return u.Role >= r }
@@ -84,7 +92,7 @@ func New(tokens, proxyHeader, proxyRoleHeader string) (*Authenticator, error) {
 		if err != nil {
 			return nil, fmt.Errorf("AUTH_TOKENS entry %d: %w", i+1, err)
 		}
-		a.tokens[sha256.Sum256([]byte(tok))] = User{Name: name, Role: role}
+		a.tokens[sha256.Sum256([]byte(tok))] = User{Name: name, Role: role, Method: MethodToken}
 	}
 	return a, nil
 }
@@ -100,7 +108,7 @@ func (a *Authenticator) Authenticate(r *http.Request) (User, error) {
 					return User{}, ErrUnauthenticated
 				}
 			}
-			return User{Name: name, Role: role}, nil
+			return User{Name: name, Role: role, Method: MethodProxy}, nil
 		}
 	}
 	h := r.Header.Get("Authorization")

@@ -15,6 +15,8 @@ export const rootDir = resolve(webDir, '..');
 export const outDir = join(webDir, 'test-output');
 export const shotDir = join(outDir, 'screenshots');
 export const TOKEN = 'e2e-admin-token';
+// A read-only user: the UI must offer them no mutation (run.mjs signs in with it).
+export const VIEWER_TOKEN = 'e2e-viewer-token';
 // The external system that asks for maintenance (docs/maintenance.md §3): it
 // signs its calls with this secret (MAINTENANCE_SYSTEMS).
 export const MAINT_SYSTEM = 'itsm';
@@ -80,7 +82,7 @@ export async function start({ seedDemo = false } = {}) {
     PORT: String(port),
     DATABASE_URL: `${PG}/${db}?sslmode=disable`,
     REDIS_PREFIX: `elasticpool-${db}:`,
-    AUTH_TOKENS: `${TOKEN}=e2e-admin:admin`,
+    AUTH_TOKENS: `${TOKEN}=e2e-admin:admin,${VIEWER_TOKEN}=e2e-viewer:viewer`,
     MAINTENANCE_SYSTEMS: `${MAINT_SYSTEM}=${MAINT_SECRET}`,
     UI_STATIC_DIR: join(webDir, 'dist'),
     UI_BASE_URL: base,

@@ -4,9 +4,10 @@
 //   order appears on the workbench → execute → complete,
 // the on-duty person's notification bell, an external system's maintenance
 // request confirmed and completed in the UI (→ uncordon order), plus a
-// screenshot of every page in web/test-output/screenshots/.
+// screenshot of every page in web/test-output/screenshots/. A viewer's token
+// gets no mutation buttons; a revoked stored token lands on sign-in with why.
 import { join } from 'node:path';
-import { runner, shotDir, start, TOKEN } from './harness.mjs';
+import { runner, shotDir, start, TOKEN, VIEWER_TOKEN } from './harness.mjs';
 
 const T = runner();
 const env = await start();
@@ -37,6 +38,16 @@ async function pick(testId, text) {
   await page.locator('.ant-select-dropdown:not(.ant-select-dropdown-hidden) .ant-select-item-option', { hasText: text }).first().click();
 }
 
+/** Signs out (when signed in) and back in with token. */
+async function signIn(token) {
+  await visit('/');
+  const out = page.getByTestId('sign-out');
+  if (await out.count()) await out.click();
+  await page.getByTestId('login-token').fill(token);
+  await page.getByTestId('login-submit').click();
+  await page.getByRole('heading', { name: '工作台' }).waitFor();
+}
+
 async function closeModal() {
   await page.locator('.ant-modal-footer button').last().click();
   await page.locator('.ant-modal-wrap').waitFor({ state: 'hidden' }).catch(() => {});
@@ -60,6 +71,8 @@ try {
     await page.getByTestId('login-token').fill(TOKEN);
     await page.getByTestId('login-submit').click();
     await page.getByRole('heading', { name: '工作台' }).waitFor();
+    await page.getByTestId('me-role').getByText('管理员').waitFor();
+    await page.getByTestId('me-subject').getByText('e2e-admin').waitFor();
   });
 
   await T.test('inventory fixtures: cluster, pool, idle devices (as a CMDB would send them)', async () => {
@@ -215,6 +228,40 @@ try {
     if (after !== 0) throw new Error(`unread ${after} after mark all read`);
     await page.keyboard.press('Escape');
     await page.mouse.click(700, 80); // close the popover
+  });
+
+  await T.test('a viewer sees the order but no buttons to act on it; then the admin signs back in', async () => {
+    await signIn(VIEWER_TOKEN);
+    await page.getByTestId('me-role').getByText('只读').waitFor();
+    await page.getByTestId('me-subject').getByText('e2e-viewer').waitFor();
+    const row = page.getByTestId('pending-orders').locator('tr', { hasText: ids.order.orderNumber });
+    await row.waitFor();
+    await settle();
+    if ((await row.getByTestId('order-action-execute').count()) !== 0) throw new Error('a viewer is offered execute on the workbench');
+    await shot('01-workbench-viewer');
+    await visit(`/orders/${ids.order.id}`);
+    await page.getByTestId('order-actions-readonly').waitFor();
+    for (const id of ['order-action-execute', 'order-action-cancel', 'order-ops-preview', 'order-ops-rerun']) {
+      if ((await page.getByTestId(id).count()) !== 0) throw new Error(`a viewer is offered ${id} on the order`);
+    }
+    await shot('02-order-detail-viewer');
+    await visit('/strategies');
+    const create = page.getByTestId('strategy-create');
+    await create.waitFor();
+    if (!(await create.isDisabled())) throw new Error('a viewer may create a strategy');
+    if (!(await page.getByTestId(`run-${ids.strategy}`).isDisabled())) throw new Error('a viewer may run a strategy now');
+    await create.locator('..').hover(); // the tooltip names the role needed
+    await page.locator('.ant-tooltip', { hasText: '需要操作员角色' }).waitFor();
+    await page.waitForTimeout(300); // the tooltip's animation
+    await page.screenshot({ path: join(shotDir, '05-strategies-viewer.png') }); // the viewport, with the tooltip
+    // A token the server no longer accepts (revoked, or AUTH_TOKENS changed) on reload: back to sign-in, saying why.
+    await page.evaluate(() => localStorage.setItem('elasticpool.token', 'revoked-token'));
+    await visit('/');
+    await page.getByTestId('login-error').getByText('令牌已被服务器拒绝').waitFor();
+    await shot('00-login-token-rejected');
+    await page.getByTestId('login-token').fill(TOKEN);
+    await page.getByTestId('login-submit').click();
+    await page.getByTestId('me-role').getByText('管理员').waitFor();
   });
 
   await T.test('the order appears on the workbench and is executed there', async () => {

@@ -1,6 +1,6 @@
 import { lazy, Suspense, useEffect } from 'react';
 import { Navigate, Route, Routes, useLocation, useNavigate } from 'react-router-dom';
-import { Button, Layout, Menu, Space, Spin, Typography } from 'antd';
+import { Button, Layout, Menu, Result, Space, Spin, Typography } from 'antd';
 import {
   AlertOutlined,
   AppstoreOutlined,
@@ -16,11 +16,15 @@ import {
   ThunderboltOutlined,
   ToolOutlined,
 } from '@ant-design/icons';
+import { useQuery } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
-import { setToken } from './api/client';
+import { client, setToken, unwrap } from './api/client';
 import { LangToggle, useToken } from './components/LangToggle';
 import { NotificationBell } from './components/NotificationBell';
 import { ErrorBoundary } from './components/ErrorBoundary';
+import { MeProvider, UserBadge } from './components/Permission';
+import { ErrorAlert } from './components/QueryState';
+import { keys } from './lib/queries';
 import { LoginPage } from './pages/login/LoginPage';
 
 // One chunk per page.
@@ -47,11 +51,46 @@ export function App() {
   const nav = useNavigate();
   const loc = useLocation();
 
+  // Who the token belongs to decides which buttons the pages offer. A
+  // rejected token (401) signs out through the client, back to the sign-in
+  // page with the reason.
+  const me = useQuery({
+    queryKey: [...keys.me, token],
+    queryFn: () => unwrap(client.GET('/api/v1/me')),
+    enabled: !!token,
+    staleTime: 5 * 60_000,
+  });
+
   useEffect(() => {
     document.title = `elasticpool · ${t('app.title')}`;
   }, [t]);
 
   if (!token) return <LoginPage />;
+  if (!me.data) {
+    return (
+      <div style={{ minHeight: '100vh', display: 'flex', alignItems: 'center', justifyContent: 'center' }}>
+        {me.error ? (
+          <Result
+            status="warning"
+            title={t('perm.meFailed')}
+            subTitle={<ErrorAlert error={me.error} compact />}
+            extra={
+              <Space>
+                <Button type="primary" onClick={() => void me.refetch()}>
+                  {t('common.retry')}
+                </Button>
+                <Button icon={<LogoutOutlined />} onClick={() => setToken(null)} data-testid="sign-out">
+                  {t('app.signOut')}
+                </Button>
+              </Space>
+            }
+          />
+        ) : (
+          <Spin data-testid="loading-state" />
+        )}
+      </div>
+    );
+  }
 
   const top = '/' + (loc.pathname.split('/')[1] ?? '');
   const items = [
@@ -87,6 +126,7 @@ export function App() {
   ];
 
   return (
+    <MeProvider me={me.data}>
     <Layout style={{ minHeight: '100vh' }}>
       <Sider width={220} theme="light" breakpoint="lg" collapsedWidth={0} style={{ borderRight: '1px solid #eef0f3' }}>
         <div style={{ height: 56, display: 'flex', alignItems: 'center', gap: 8, padding: '0 20px' }}>
@@ -112,6 +152,7 @@ export function App() {
           <Typography.Text type="secondary">{t('app.title')}</Typography.Text>
           <Space>
             <NotificationBell />
+            <UserBadge />
             <LangToggle />
             <Button type="text" icon={<LogoutOutlined />} onClick={() => setToken(null)} data-testid="sign-out">
               {t('app.signOut')}
@@ -151,5 +192,6 @@ export function App() {
         </Content>
       </Layout>
     </Layout>
+    </MeProvider>
   );
 }

@@ -53,6 +53,7 @@ export function getToken(): string | null {
 
 export function setToken(token: string | null) {
   memoryToken = token;
+  if (token) signOutReason = null;
   const s = storage();
   if (token) s?.setItem(TOKEN_KEY, token);
   else s?.removeItem(TOKEN_KEY);
@@ -89,9 +90,21 @@ async function problemOf(res: Response): Promise<Problem> {
   };
 }
 
+// Set when the server rejected the token (a 401 signed the user out) so the
+// sign-in page can say why; cleared by the next sign-in.
+let signOutReason: { status: number } | null = null;
+
+/** Why the user was signed out, when it was the server rejecting the token. */
+export function getSignOutReason(): { status: number } | null {
+  return signOutReason;
+}
+
 function onUnauthorized(res: Response) {
   // A rejected token is dropped so the app shows the sign-in page.
-  if (res.status === 401 && getToken()) setToken(null);
+  if (res.status === 401 && getToken()) {
+    signOutReason = { status: 401 };
+    setToken(null);
+  }
 }
 
 const authMiddleware: Middleware = {

@@ -28,6 +28,8 @@ export type DutyEntry = S['RosterEntry'];
 export type OnDuty = S['OnDuty'];
 export type EvaluationResult = S['EvaluationResult'];
 export type PoolDecision = S['PoolDecision'];
+export type Me = S['Me'];
+export type Role = Me['role'];
 
 export interface List<T> {
   items: T[] | null;

@@ -685,6 +685,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Who the caller is: subject, role and how they signed in */
+        get: operations["get-me"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/notifications": {
         parameters: {
             query?: never;
@@ -1660,6 +1677,20 @@ export interface components {
              * @description Current version (or send If-Match).
              */
             version?: number;
+        };
+        Me: {
+            /**
+             * @description A bearer token, or the trusted proxy header.
+             * @enum {string}
+             */
+            authMethod: "token" | "proxy";
+            /**
+             * @description viewer reads; operator also writes; admin also manages clusters, credentials and device deletion.
+             * @enum {string}
+             */
+            role: "viewer" | "operator" | "admin";
+            /** @description The user name of the token (AUTH_TOKENS) or of the auth proxy's header. */
+            subject: string;
         };
         NodeStep: {
             /** @enum {string} */
@@ -4865,6 +4896,44 @@ export interface operations {
             };
             /** @description Unprocessable Entity */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "get-me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Me"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };

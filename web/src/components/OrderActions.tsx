@@ -1,6 +1,8 @@
 // The buttons of an order, exactly those its status allows (lib/orderFlow),
-// each asking for a reason where the audit trail needs one.
-import { App, Button, Form, Input, Modal, Space } from 'antd';
+// each asking for a reason where the audit trail needs one. A viewer gets
+// none (every step needs operator).
+import { App, Button, Form, Input, Modal, Space, Tag } from 'antd';
+import { LockOutlined } from '@ant-design/icons';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -8,6 +10,7 @@ import { typed } from '../api/typed';
 import type { Order } from '../api/models';
 import { actionsFor, dangerActions, primaryActions, type ActionSpec } from '../lib/orderFlow';
 import { keys } from '../lib/queries';
+import { usePermissions } from './Permission';
 import { ErrorAlert } from './QueryState';
 
 /** What the buttons need of an order (an orders-API order or a maintenance view). */
@@ -19,10 +22,13 @@ interface Props {
   onDone?: () => void;
   /** Sends the step another way (the maintenance API); default PUT …/orders/{id}/status. */
   submit?: (spec: ActionSpec, reason: string | undefined) => Promise<unknown>;
+  /** Where the steps would be, tell a viewer why there are none (the detail page; tables stay quiet). */
+  readOnlyHint?: boolean;
 }
 
-export function OrderActions({ order, size = 'small', onDone, submit }: Props) {
+export function OrderActions({ order, size = 'small', onDone, submit, readOnlyHint }: Props) {
   const { t } = useTranslation();
+  const perm = usePermissions();
   const { message } = App.useApp();
   const qc = useQueryClient();
   const [pending, setPending] = useState<ActionSpec | null>(null);
@@ -46,6 +52,13 @@ export function OrderActions({ order, size = 'small', onDone, submit }: Props) {
   });
   const specs = actionsFor(order);
   if (!specs.length) return null;
+  if (!perm.canOperate) {
+    return readOnlyHint ? (
+      <Tag icon={<LockOutlined />} data-testid="order-actions-readonly">
+        {t('perm.readOnly', { role: t('role.operator') })}
+      </Tag>
+    ) : null;
+  }
   return (
     <>
       <Space size={4} wrap>

@@ -12,6 +12,7 @@ import { typed } from '../api/typed';
 import type { OrderStatus } from '../api/models';
 import { keys } from '../lib/queries';
 import type { ActionableOrder } from './OrderActions';
+import { usePermissions } from './Permission';
 import { ErrorAlert } from './QueryState';
 
 type Plan = components['schemas']['OrderOperations'];
@@ -125,8 +126,10 @@ export function OrderOperations({ order, size = 'middle', onQueued }: Props) {
       onQueued?.();
     },
   });
-  const showPreview = canPreview(order);
-  const showRerun = canRerun(order);
+  // Both post to …/operations, which needs operator (a preview too: it asks the cluster).
+  const perm = usePermissions();
+  const showPreview = perm.canOperate && canPreview(order);
+  const showRerun = perm.canOperate && canRerun(order);
   if (!showPreview && !showRerun) return null;
   const openPreview = () => {
     setPreviewOpen(true);

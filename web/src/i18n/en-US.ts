@@ -30,6 +30,22 @@ const enUS: Messages = {
     tokenRequired: 'Enter an access token',
     submit: 'Sign in',
     invalid: 'The token is invalid or lacks permission',
+    rejected: 'The server rejected your token (invalid, expired or revoked); sign in again',
+  },
+  role: {
+    viewer: 'Viewer',
+    operator: 'Operator',
+    admin: 'Admin',
+  },
+  perm: {
+    needs: 'Needs the {{role}} role',
+    readOnly: 'Read-only: acting on orders needs the {{role}} role',
+    signedInWith: 'Signed in with {{method}}',
+    method: {
+      token: 'an access token',
+      proxy: 'the auth proxy',
+    },
+    meFailed: 'Could not load the signed-in user',
   },
   common: {
     loading: 'Loading…',

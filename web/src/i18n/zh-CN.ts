@@ -29,6 +29,22 @@ const zhCN = {
     tokenRequired: '请输入访问令牌',
     submit: '登录',
     invalid: '令牌无效或无权限',
+    rejected: '令牌已被服务器拒绝（无效、过期或已吊销），请重新登录',
+  },
+  role: {
+    viewer: '只读',
+    operator: '操作员',
+    admin: '管理员',
+  },
+  perm: {
+    needs: '需要{{role}}角色',
+    readOnly: '只读：执行与变更需要{{role}}角色',
+    signedInWith: '登录方式：{{method}}',
+    method: {
+      token: '访问令牌',
+      proxy: '认证代理',
+    },
+    meFailed: '无法获取当前用户',
   },
   common: {
     loading: '加载中…',

@@ -17,6 +17,8 @@ export const keys = {
   notifications: ['notifications'] as const,
   duty: ['duty'] as const,
   audit: ['audit'] as const,
+  /** The signed-in user of a token: ['me', token]. */
+  me: ['me'] as const,
 };
 
 type Opts<T> = Omit<UseQueryOptions<T>, 'queryKey' | 'queryFn'>;

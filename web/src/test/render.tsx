@@ -2,13 +2,18 @@ import { render } from '@testing-library/react';
 import type { ReactElement } from 'react';
 import { MemoryRouter } from 'react-router-dom';
 import { AppProviders, newQueryClient } from '../AppProviders';
+import type { Role } from '../api/models';
+import { MeProvider } from '../components/Permission';
 
-export function renderWithApp(ui: ReactElement, route = '/') {
+/** Renders ui as App would, signed in as role (default admin: every button shows). */
+export function renderWithApp(ui: ReactElement, route = '/', role: Role = 'admin') {
   const client = newQueryClient();
   client.setDefaultOptions({ queries: { retry: false } });
   return render(
     <AppProviders client={client}>
-      <MemoryRouter initialEntries={[route]}>{ui}</MemoryRouter>
+      <MeProvider me={{ subject: `test-${role}`, role, authMethod: 'token' }}>
+        <MemoryRouter initialEntries={[route]}>{ui}</MemoryRouter>
+      </MeProvider>
     </AppProviders>,
   );
 }
@@ -22,7 +27,9 @@ export function mockFetch(handler: (url: URL, init: RequestInit & { bodyText?: s
     let bodyText = typeof init.body === 'string' ? init.body : undefined;
     if (!bodyText && input instanceof Request) bodyText = await input.clone().text();
     seen.push({ method, url, body: bodyText ? JSON.parse(bodyText) : undefined });
-    return handler(url, { ...init, method, bodyText });
+    // openapi-fetch sends a Request: its headers stand in for init's.
+    const headers = init.headers ?? (input instanceof Request ? input.headers : undefined);
+    return handler(url, { ...init, method, headers, bodyText });
   }) as typeof fetch;
   return seen;
 }

@@ -6,6 +6,7 @@ import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { client, unwrap } from '../../api/client';
 import type { Cluster, ClusterInput, Pool, PoolInput } from '../../api/models';
+import { RoleGate } from '../../components/Permission';
 import { FormModal } from '../../components/FormModal';
 import { QueryState } from '../../components/QueryState';
 import { fmtTime } from '../../lib/format';
@@ -41,9 +42,11 @@ export default function ClustersPage() {
       <div style={{ padding: '4px 0 4px 24px' }}>
         <Space style={{ marginBottom: 8 }}>
           <Typography.Text strong>{t('cluster.pools')}</Typography.Text>
-          <Button size="small" icon={<PlusOutlined />} onClick={() => setEditPool({ cluster: c })} data-testid={`pool-create-${c.name}`}>
-            {t('cluster.addPool')}
-          </Button>
+          <RoleGate>
+            <Button size="small" icon={<PlusOutlined />} onClick={() => setEditPool({ cluster: c })} data-testid={`pool-create-${c.name}`}>
+              {t('cluster.addPool')}
+            </Button>
+          </RoleGate>
         </Space>
         <Table<Pool>
           size="small"
@@ -61,14 +64,18 @@ export default function ClustersPage() {
               title: t('common.actions'),
               render: (_, p) => (
                 <Space>
-                  <Button size="small" onClick={() => setEditPool({ cluster: c, pool: p })}>
-                    {t('common.edit')}
-                  </Button>
-                  <Popconfirm title={t('common.confirmDelete')} onConfirm={() => delPool.mutate(p)} okText={t('common.ok')} cancelText={t('common.cancel')}>
-                    <Button size="small" danger>
-                      {t('common.delete')}
+                  <RoleGate>
+                    <Button size="small" onClick={() => setEditPool({ cluster: c, pool: p })}>
+                      {t('common.edit')}
                     </Button>
-                  </Popconfirm>
+                  </RoleGate>
+                  <RoleGate>
+                    <Popconfirm title={t('common.confirmDelete')} onConfirm={() => delPool.mutate(p)} okText={t('common.ok')} cancelText={t('common.cancel')}>
+                      <Button size="small" danger>
+                        {t('common.delete')}
+                      </Button>
+                    </Popconfirm>
+                  </RoleGate>
                 </Space>
               ),
             },
@@ -82,9 +89,11 @@ export default function ClustersPage() {
     <div>
       <div className="page-header">
         <h2>{t('nav.clusters')}</h2>
-        <Button type="primary" icon={<PlusOutlined />} onClick={() => setEditCluster('new')} data-testid="cluster-create">
-          {t('cluster.create')}
-        </Button>
+        <RoleGate need="admin">
+          <Button type="primary" icon={<PlusOutlined />} onClick={() => setEditCluster('new')} data-testid="cluster-create">
+            {t('cluster.create')}
+          </Button>
+        </RoleGate>
       </div>
       <QueryState loading={clusters.isLoading} error={clusters.error} empty={!clusters.data?.length} onRetry={() => clusters.refetch()}>
         <Table<Cluster>
@@ -103,14 +112,18 @@ export default function ClustersPage() {
               title: t('common.actions'),
               render: (_, c) => (
                 <Space>
-                  <Button size="small" onClick={() => setEditCluster(c)}>
-                    {t('common.edit')}
-                  </Button>
-                  <Popconfirm title={t('common.confirmDelete')} onConfirm={() => delCluster.mutate(c)} okText={t('common.ok')} cancelText={t('common.cancel')}>
-                    <Button size="small" danger>
-                      {t('common.delete')}
+                  <RoleGate need="admin">
+                    <Button size="small" onClick={() => setEditCluster(c)}>
+                      {t('common.edit')}
                     </Button>
-                  </Popconfirm>
+                  </RoleGate>
+                  <RoleGate need="admin">
+                    <Popconfirm title={t('common.confirmDelete')} onConfirm={() => delCluster.mutate(c)} okText={t('common.ok')} cancelText={t('common.cancel')}>
+                      <Button size="small" danger>
+                        {t('common.delete')}
+                      </Button>
+                    </Popconfirm>
+                  </RoleGate>
                 </Space>
               ),
             },

@@ -7,6 +7,7 @@ import { useTranslation } from 'react-i18next';
 import { Link, useSearchParams } from 'react-router-dom';
 import { request } from '../../api/client';
 import type { Device, DeviceImportResult } from '../../api/models';
+import { RoleGate } from '../../components/Permission';
 import { CursorTable } from '../../components/CursorTable';
 import { FilterBar } from '../../components/FilterBar';
 import { ErrorAlert } from '../../components/QueryState';
@@ -45,9 +46,11 @@ export default function DevicesPage() {
     <div>
       <div className="page-header">
         <h2>{t('nav.devices')}</h2>
-        <Button type="primary" icon={<ImportOutlined />} onClick={() => setImportOpen(true)} data-testid="device-import">
-          {t('device.import')}
-        </Button>
+        <RoleGate>
+          <Button type="primary" icon={<ImportOutlined />} onClick={() => setImportOpen(true)} data-testid="device-import">
+            {t('device.import')}
+          </Button>
+        </RoleGate>
       </div>
       <FilterBar<Filters> onChange={setFilters} initial={initial}>
         <Form.Item name="hostname">

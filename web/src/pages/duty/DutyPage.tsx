@@ -7,6 +7,7 @@ import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { typed } from '../../api/typed';
 import type { DutyEntry } from '../../api/models';
+import { RoleGate } from '../../components/Permission';
 import { CursorTable } from '../../components/CursorTable';
 import { FormModal } from '../../components/FormModal';
 import { fmtDay } from '../../lib/format';
@@ -51,9 +52,11 @@ export default function DutyPage() {
             </Tag>
           ) : null}
         </Space>
-        <Button type="primary" icon={<PlusOutlined />} onClick={() => setOpen(true)} data-testid="duty-add">
-          {t('duty.add')}
-        </Button>
+        <RoleGate>
+          <Button type="primary" icon={<PlusOutlined />} onClick={() => setOpen(true)} data-testid="duty-add">
+            {t('duty.add')}
+          </Button>
+        </RoleGate>
       </div>
       <CursorTable<DutyEntry>
         rowKey="id"
@@ -75,11 +78,13 @@ export default function DutyPage() {
           {
             title: t('common.actions'),
             render: (_, d) => (
-              <Popconfirm title={t('common.confirmDelete')} onConfirm={() => del.mutate(d)} okText={t('common.ok')} cancelText={t('common.cancel')}>
-                <Button size="small" danger>
-                  {t('common.delete')}
-                </Button>
-              </Popconfirm>
+              <RoleGate>
+                <Popconfirm title={t('common.confirmDelete')} onConfirm={() => del.mutate(d)} okText={t('common.ok')} cancelText={t('common.cancel')}>
+                  <Button size="small" danger>
+                    {t('common.delete')}
+                  </Button>
+                </Popconfirm>
+              </RoleGate>
             ),
           },
         ]}

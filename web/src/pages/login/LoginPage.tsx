@@ -1,25 +1,31 @@
 import { Alert, Button, Card, Form, Input, Typography } from 'antd';
 import { KeyOutlined } from '@ant-design/icons';
 import { useState } from 'react';
+import { useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
-import { ApiError, client, setToken } from '../../api/client';
+import { ApiError, client, getSignOutReason, setToken } from '../../api/client';
 import { LangToggle } from '../../components/LangToggle';
+import { keys } from '../../lib/queries';
 
-/** Sign-in with a bearer token; the token is checked against the API before it is kept. */
+/**
+ * Sign-in with a bearer token; the token is checked against GET /me before it
+ * is kept, and the answer (who, which role) seeds the app's user query.
+ */
 export function LoginPage() {
   const { t } = useTranslation();
-  const [error, setError] = useState<string | null>(null);
+  const qc = useQueryClient();
+  // After the server rejected the stored token, say so instead of a bare form.
+  const [error, setError] = useState<string | null>(() => (getSignOutReason() ? t('login.rejected') : null));
   const [busy, setBusy] = useState(false);
   const onFinish = async ({ token }: { token: string }) => {
     setBusy(true);
     setError(null);
+    const tok = token.trim();
     try {
-      const res = await client.GET('/api/v1/clusters', {
-        params: { query: { limit: 1 } },
-        headers: { Authorization: `Bearer ${token.trim()}` },
-      });
-      if (!res.response.ok) throw new ApiError(res.response.status, (res.error ?? {}) as never);
-      setToken(token.trim());
+      const res = await client.GET('/api/v1/me', { headers: { Authorization: `Bearer ${tok}` } });
+      if (!res.response.ok || !res.data) throw new ApiError(res.response.status, (res.error ?? {}) as never);
+      qc.setQueryData([...keys.me, tok], res.data);
+      setToken(tok);
     } catch (e) {
       setError(e instanceof ApiError && (e.status === 401 || e.status === 403) ? t('login.invalid') : String((e as Error).message ?? e));
     } finally {
@@ -42,7 +48,7 @@ export function LoginPage() {
           <Form.Item name="token" label={t('login.token')} rules={[{ required: true, whitespace: true, message: t('login.tokenRequired') }]}>
             <Input.Password prefix={<KeyOutlined />} autoFocus data-testid="login-token" />
           </Form.Item>
-          {error ? <Alert type="error" showIcon title={error} style={{ marginBottom: 16 }} /> : null}
+          {error ? <Alert type="error" showIcon title={error} style={{ marginBottom: 16 }} data-testid="login-error" /> : null}
           <Button type="primary" htmlType="submit" block loading={busy} data-testid="login-submit">
             {t('login.submit')}
           </Button>

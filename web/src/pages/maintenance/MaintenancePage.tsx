@@ -15,6 +15,7 @@ import { maintenanceApi, type MaintenanceListQuery, type MaintenanceStep, type M
 import type { Order, OrderStatus } from '../../api/models';
 import { CursorTable } from '../../components/CursorTable';
 import { FormModal } from '../../components/FormModal';
+import { RoleGate } from '../../components/Permission';
 import { OrderActions } from '../../components/OrderActions';
 import { ActionTag, OrderStatusTag } from '../../components/Tags';
 import { fmtTime } from '../../lib/format';
@@ -150,9 +151,11 @@ export default function MaintenancePage() {
     <div>
       <div className="page-header">
         <h2>{t('nav.maintenance')}</h2>
-        <Button type="primary" icon={<ToolOutlined />} onClick={() => setOpen(true)} data-testid="maintenance-request">
-          {t('maintenance.request')}
-        </Button>
+        <RoleGate>
+          <Button type="primary" icon={<ToolOutlined />} onClick={() => setOpen(true)} data-testid="maintenance-request">
+            {t('maintenance.request')}
+          </Button>
+        </RoleGate>
       </div>
       <Tabs
         activeKey={tab}

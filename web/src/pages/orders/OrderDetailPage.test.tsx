@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { Route, Routes } from 'react-router-dom';
 import { setToken } from '../../api/client';
-import type { Order } from '../../api/models';
+import type { Order, Role } from '../../api/models';
 import i18n from '../../i18n';
 import { json, mockFetch, renderWithApp } from '../../test/render';
 import OrderDetailPage from './OrderDetailPage';
@@ -105,12 +105,13 @@ function serve(o: Order, operations: Handler) {
   });
 }
 
-function renderPage() {
+function renderPage(role: Role = 'admin') {
   return renderWithApp(
     <Routes>
       <Route path="/orders/:id" element={<OrderDetailPage />} />
     </Routes>,
     '/orders/7',
+    role,
   );
 }
 
@@ -254,6 +255,36 @@ describe('OrderDetailPage node operations', () => {
     renderPage();
     expect(await screen.findByTestId('order-ops-rerun')).toBeInTheDocument();
     expect(screen.getByTestId('order-ops-preview')).toBeInTheDocument();
+    setToken(null);
+  });
+});
+
+describe('OrderDetailPage by role', () => {
+  // A processing order offers complete/fail and both node-operation buttons (preview, re-run) to an operator.
+  it('a viewer gets no step or operation buttons, and a note naming the role they need', async () => {
+    await i18n.changeLanguage('en-US');
+    setToken('t0k');
+    const seen = serve(order(), () => json(200, plan));
+    renderPage('viewer');
+    expect(await screen.findByTestId('order-actions-readonly')).toHaveTextContent('needs the Operator role');
+    await screen.findByTestId('order-devices');
+    for (const id of ['order-action-complete', 'order-action-fail', 'order-ops-preview', 'order-ops-rerun']) {
+      expect(screen.queryByTestId(id)).not.toBeInTheDocument();
+    }
+    expect(seen.some((r) => r.method !== 'GET')).toBe(false);
+    setToken(null);
+  });
+
+  it('an operator gets the steps and the operations', async () => {
+    await i18n.changeLanguage('en-US');
+    setToken('t0k');
+    serve(order(), () => json(200, plan));
+    renderPage('operator');
+    expect(await screen.findByTestId('order-action-complete')).toBeEnabled();
+    expect(screen.getByTestId('order-action-fail')).toBeEnabled();
+    expect(screen.getByTestId('order-ops-preview')).toBeEnabled();
+    expect(screen.getByTestId('order-ops-rerun')).toBeEnabled();
+    expect(screen.queryByTestId('order-actions-readonly')).not.toBeInTheDocument();
     setToken(null);
   });
 });

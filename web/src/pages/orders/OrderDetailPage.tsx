@@ -68,7 +68,7 @@ export default function OrderDetailPage() {
         {o ? (
           <Space size={8} wrap>
             <OrderOperations order={o} onQueued={() => setFollowUntil(Date.now() + 60_000)} />
-            <OrderActions order={o} size="middle" onDone={() => void order.refetch()} />
+            <OrderActions order={o} size="middle" readOnlyHint onDone={() => void order.refetch()} />
           </Space>
         ) : null}
       </div>

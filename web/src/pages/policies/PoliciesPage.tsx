@@ -8,6 +8,7 @@ import { Link } from 'react-router-dom';
 import { typed } from '../../api/typed';
 import type { MatchingPolicy } from '../../api/models';
 import type { PostBody } from '../../api/typed';
+import { RoleGate } from '../../components/Permission';
 import { CursorTable } from '../../components/CursorTable';
 import { FilterBar } from '../../components/FilterBar';
 import { FormModal } from '../../components/FormModal';
@@ -61,9 +62,11 @@ export default function PoliciesPage() {
     <div>
       <div className="page-header">
         <h2>{t('nav.policies')}</h2>
-        <Button type="primary" icon={<PlusOutlined />} onClick={() => setEditing('new')} data-testid="policy-create">
-          {t('policy.create')}
-        </Button>
+        <RoleGate>
+          <Button type="primary" icon={<PlusOutlined />} onClick={() => setEditing('new')} data-testid="policy-create">
+            {t('policy.create')}
+          </Button>
+        </RoleGate>
       </div>
       <FilterBar<Filters> onChange={setFilters}>
         <Form.Item name="name">
@@ -101,7 +104,9 @@ export default function PoliciesPage() {
             dataIndex: 'status',
             render: (v, p) => (
               <Space>
-                <Switch size="small" checked={v === 'enabled'} onChange={() => setStatus.mutate(p)} />
+                <RoleGate>
+                  <Switch size="small" checked={v === 'enabled'} onChange={() => setStatus.mutate(p)} />
+                </RoleGate>
                 <EnabledTag status={v} />
               </Space>
             ),
@@ -112,14 +117,18 @@ export default function PoliciesPage() {
             title: t('common.actions'),
             render: (_, p) => (
               <Space>
-                <Button size="small" onClick={() => setEditing(p)}>
-                  {t('common.edit')}
-                </Button>
-                <Popconfirm title={t('common.confirmDelete')} onConfirm={() => del.mutate(p)} okText={t('common.ok')} cancelText={t('common.cancel')}>
-                  <Button size="small" danger>
-                    {t('common.delete')}
+                <RoleGate>
+                  <Button size="small" onClick={() => setEditing(p)}>
+                    {t('common.edit')}
                   </Button>
-                </Popconfirm>
+                </RoleGate>
+                <RoleGate>
+                  <Popconfirm title={t('common.confirmDelete')} onConfirm={() => del.mutate(p)} okText={t('common.ok')} cancelText={t('common.cancel')}>
+                    <Button size="small" danger>
+                      {t('common.delete')}
+                    </Button>
+                  </Popconfirm>
+                </RoleGate>
               </Space>
             ),
           },

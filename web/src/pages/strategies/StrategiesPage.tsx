@@ -1,5 +1,5 @@
 // 节点入池退池策略: list with filters, enable/disable, delete, run now / dry run.
-import { App, Button, Form, Input, Modal, Popconfirm, Select, Space, Switch, Tag, Tooltip } from 'antd';
+import { App, Button, Form, Input, Modal, Popconfirm, Select, Space, Switch, Tag } from 'antd';
 import { ExperimentOutlined, PlayCircleOutlined, PlusOutlined } from '@ant-design/icons';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
@@ -9,6 +9,7 @@ import { typed } from '../../api/typed';
 import type { Strategy } from '../../api/models';
 import { CursorTable } from '../../components/CursorTable';
 import { FilterBar } from '../../components/FilterBar';
+import { RoleGate, usePermissions } from '../../components/Permission';
 import { ErrorAlert } from '../../components/QueryState';
 import { ActionTag, EnabledTag } from '../../components/Tags';
 import { fmtTime } from '../../lib/format';
@@ -38,6 +39,7 @@ export default function StrategiesPage() {
   const qc = useQueryClient();
   const { message } = App.useApp();
   const names = useNames();
+  const perm = usePermissions();
   const [filters, setFilters] = useState<Filters>({});
   const list = useTypedList(keys.strategies, '/elastic-scaling/strategies', { ...filters });
   const [run, setRun] = useState<{ strategy: Strategy; dryRun: boolean } | null>(null);
@@ -80,9 +82,11 @@ export default function StrategiesPage() {
     <div>
       <div className="page-header">
         <h2>{t('nav.strategies')}</h2>
-        <Button type="primary" icon={<PlusOutlined />} onClick={() => nav('/strategies/new')} data-testid="strategy-create">
-          {t('strategy.create')}
-        </Button>
+        <RoleGate>
+          <Button type="primary" icon={<PlusOutlined />} onClick={() => nav('/strategies/new')} data-testid="strategy-create">
+            {t('strategy.create')}
+          </Button>
+        </RoleGate>
       </div>
       <FilterBar<Filters> onChange={setFilters}>
         <Form.Item name="name">
@@ -144,7 +148,9 @@ export default function StrategiesPage() {
             dataIndex: 'status',
             render: (v, s) => (
               <Space>
-                <Switch size="small" checked={v === 'enabled'} loading={setStatus.isPending && setStatus.variables?.id === s.id} onChange={() => setStatus.mutate(s)} />
+                <RoleGate>
+                  <Switch size="small" checked={v === 'enabled'} loading={setStatus.isPending && setStatus.variables?.id === s.id} onChange={() => setStatus.mutate(s)} />
+                </RoleGate>
                 <EnabledTag status={v} />
               </Space>
             ),
@@ -155,17 +161,20 @@ export default function StrategiesPage() {
             fixed: 'right',
             render: (_, s) => (
               <Space size={4} wrap>
-                <Tooltip title={t('strategy.runNow')}>
+                <RoleGate>
                   <Button size="small" icon={<PlayCircleOutlined />} onClick={() => startRun(s, false)} data-testid={`run-${s.id}`}>
                     {t('strategy.runNow')}
                   </Button>
-                </Tooltip>
-                <Button size="small" icon={<ExperimentOutlined />} onClick={() => startRun(s, true)} data-testid={`dryrun-${s.id}`}>
-                  {t('strategy.dryRun')}
-                </Button>
+                </RoleGate>
+                <RoleGate>
+                  <Button size="small" icon={<ExperimentOutlined />} onClick={() => startRun(s, true)} data-testid={`dryrun-${s.id}`}>
+                    {t('strategy.dryRun')}
+                  </Button>
+                </RoleGate>
                 <Button size="small" onClick={() => nav(`/strategies/${s.id}`)}>
-                  {t('common.edit')}
+                  {perm.canOperate ? t('common.edit') : t('common.detail')}
                 </Button>
+                <RoleGate>
                 <Popconfirm
                   title={t('common.confirmDelete')}
                   onConfirm={() => del.mutate(s)}
@@ -177,6 +186,7 @@ export default function StrategiesPage() {
                     {t('common.delete')}
                   </Button>
                 </Popconfirm>
+                </RoleGate>
               </Space>
             ),
           },

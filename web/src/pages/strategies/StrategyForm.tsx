@@ -3,6 +3,7 @@
 import { Alert, Button, Card, Col, Divider, Form, Input, InputNumber, Radio, Row, Select, Space, Typography } from 'antd';
 import { useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import { RoleGate } from '../../components/Permission';
 import type { Rule } from 'antd/es/form';
 import { applyApiError } from '../../lib/formErrors';
 import { validateStrategy, type StrategyFormValues } from './validate';
@@ -201,9 +202,11 @@ export function StrategyForm({ initial, templates, clusters, poolTypes, onSubmit
         </Col>
       </Row>
       <Space>
-        <Button type="primary" htmlType="submit" loading={saving} data-testid="strategy-save">
-          {t('common.save')}
-        </Button>
+        <RoleGate>
+          <Button type="primary" htmlType="submit" loading={saving} data-testid="strategy-save">
+            {t('common.save')}
+          </Button>
+        </RoleGate>
         {onCancel ? <Button onClick={onCancel}>{t('common.cancel')}</Button> : null}
         <Typography.Text type="secondary" />
       </Space>

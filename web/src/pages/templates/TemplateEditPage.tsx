@@ -4,6 +4,7 @@ import { Alert, App, Button, Card, Col, Collapse, Form, Input, Row, Space } from
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import { RoleGate } from '../../components/Permission';
 import { useNavigate, useParams } from 'react-router-dom';
 import { ApiError } from '../../api/client';
 import { typed } from '../../api/typed';
@@ -115,9 +116,11 @@ export default function TemplateEditPage() {
               items={[{ key: 'json', label: t('template.json'), children: <pre className="mono" data-testid="template-json">{JSON.stringify(json, null, 2)}</pre> }]}
             />
             <Space style={{ marginTop: 16 }}>
-              <Button type="primary" onClick={save} loading={saving} data-testid="template-save">
-                {t('common.save')}
-              </Button>
+              <RoleGate>
+                <Button type="primary" onClick={save} loading={saving} data-testid="template-save">
+                  {t('common.save')}
+                </Button>
+              </RoleGate>
               <Button onClick={() => nav('/templates')}>{t('common.cancel')}</Button>
             </Space>
           </Col>

@@ -6,6 +6,7 @@ import { useTranslation } from 'react-i18next';
 import { Link, useNavigate } from 'react-router-dom';
 import { typed } from '../../api/typed';
 import type { QueryTemplate } from '../../api/models';
+import { RoleGate, usePermissions } from '../../components/Permission';
 import { CursorTable } from '../../components/CursorTable';
 import { FilterBar } from '../../components/FilterBar';
 import { fmtTime } from '../../lib/format';
@@ -24,6 +25,7 @@ export default function TemplatesPage() {
   const nav = useNavigate();
   const qc = useQueryClient();
   const { message } = App.useApp();
+  const perm = usePermissions();
   const [filters, setFilters] = useState<{ name?: string }>({});
   const list = useTypedList(keys.templates, '/device-query/templates', { ...filters });
   const del = useMutation({
@@ -38,9 +40,11 @@ export default function TemplatesPage() {
     <div>
       <div className="page-header">
         <h2>{t('nav.templates')}</h2>
-        <Button type="primary" icon={<PlusOutlined />} onClick={() => nav('/templates/new')} data-testid="template-create">
-          {t('template.create')}
-        </Button>
+        <RoleGate>
+          <Button type="primary" icon={<PlusOutlined />} onClick={() => nav('/templates/new')} data-testid="template-create">
+            {t('template.create')}
+          </Button>
+        </RoleGate>
       </div>
       <FilterBar<{ name?: string }> onChange={setFilters}>
         <Form.Item name="name">
@@ -72,13 +76,15 @@ export default function TemplatesPage() {
             render: (_, x) => (
               <Space>
                 <Button size="small" onClick={() => nav(`/templates/${x.id}`)}>
-                  {t('common.edit')}
+                  {perm.canOperate ? t('common.edit') : t('common.detail')}
                 </Button>
-                <Popconfirm title={t('common.confirmDelete')} onConfirm={() => del.mutate(x)} okText={t('common.ok')} cancelText={t('common.cancel')}>
-                  <Button size="small" danger>
-                    {t('common.delete')}
-                  </Button>
-                </Popconfirm>
+                <RoleGate>
+                  <Popconfirm title={t('common.confirmDelete')} onConfirm={() => del.mutate(x)} okText={t('common.ok')} cancelText={t('common.cancel')}>
+                    <Button size="small" danger>
+                      {t('common.delete')}
+                    </Button>
+                  </Popconfirm>
+                </RoleGate>
               </Space>
             ),
           },
