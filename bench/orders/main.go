@@ -232,7 +232,6 @@ type orderSource struct {
 	rng      *rand.Rand
 	t0       time.Time
 	step     time.Duration
-	row      []any
 }
 
 func (s *orderSource) Next() bool { s.i++; return s.i <= s.n }

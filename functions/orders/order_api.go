@@ -171,7 +171,7 @@ type listOrdersInput struct {
 	ActionType string    `query:"actionType" enum:"pool_entry,pool_exit,maintenance,uncordon"`
 	From       time.Time `query:"from" doc:"createdAt ≥ from (RFC 3339)."`
 	To         time.Time `query:"to" doc:"createdAt < to (RFC 3339)."`
-	Q          string    `query:"q" maxLength:"64" doc:"Substring of the order number."`
+	Q          string    `query:"q" maxLength:"64" doc:"Start of the order number (EP-20261129-000123, also without EP-) or of its sequence part (000123)."`
 	ListParams
 }
 
@@ -391,8 +391,8 @@ func (f *Function) listOrders(ctx context.Context, in *listOrdersInput) (List[Or
 	if !in.To.IsZero() {
 		w.add("created_at < " + w.arg(in.To))
 	}
-	if in.Q != "" {
-		w.add("order_number ILIKE '%' || " + w.arg(escapeLike(in.Q)) + " || '%'")
+	if q := strings.TrimSpace(in.Q); q != "" {
+		w.add(numberSearch(w, q))
 	}
 	cond, kargs, orderBy := sort.Keyset(cur, len(w.args)+1)
 	if cond != "TRUE" {
@@ -443,6 +443,24 @@ func (f *Function) listOrders(ctx context.Context, in *listOrdersInput) (List[Or
 		next = c.Encode()
 	}
 	return List[OrderView]{Items: items, NextCursor: next}, nil
+}
+
+// numberSearch is the condition of q: the start of an order number
+// (EP-YYYYMMDD-NNNNNN), also without its "EP-", or the start of its sequence
+// part ("000123", "-000123"). Each alternative is a btree prefix range
+// (orders_number_prefix, orders_number_seq_prefix) — a trigram index would
+// serve any substring but costs every order insert ≈ 15 times as much.
+// Numbers are upper case, so upper-casing q keeps the search case-insensitive.
+func numberSearch(w *where, q string) string {
+	q = strings.ToUpper(q)
+	alts := []string{"order_number LIKE " + w.arg(escapeLike(q)+"%")}
+	if !strings.HasPrefix("EP-", q) && !strings.HasPrefix(q, "EP-") {
+		alts = append(alts, "order_number LIKE "+w.arg(escapeLike("EP-"+q)+"%"))
+	}
+	if seq := strings.TrimPrefix(q, "-"); seq != "" && !strings.Contains(seq, "-") {
+		alts = append(alts, "split_part(order_number, '-', 3) LIKE "+w.arg(escapeLike(seq)+"%"))
+	}
+	return "(" + strings.Join(alts, " OR ") + ")"
 }
 
 func (f *Function) orderDevices(ctx context.Context, orderID int64) ([]OrderDevice, error) {

@@ -510,6 +510,10 @@ func TestOrderList(t *testing.T) {
 		{fmt.Sprintf("clusterId=%d&actionType=pool_entry&status=pending", fx.cluster.ID), idsOf(7, 6, 3)},
 		{"from=2026-11-01T03:00:00Z&to=2026-11-01T05:00:00Z", idsOf(4, 3)},
 		{"q=" + all[6].OrderNumber[len(all[6].OrderNumber)-6:], idsOf(6)},
+		{"q=-" + all[6].OrderNumber[len(all[6].OrderNumber)-6:], idsOf(6)},
+		{"q=" + strings.ToLower(all[6].OrderNumber), idsOf(6)},
+		{"q=" + all[6].OrderNumber[len("EP-"):], idsOf(6)},
+		{"q=" + all[6].OrderNumber[len(all[6].OrderNumber)-3:], nil}, // the middle of a number is not searched
 		{"strategyId=5", nil},
 		{"sort=id&limit=2", idsOf(0, 1)},
 	}

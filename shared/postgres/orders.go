@@ -338,15 +338,19 @@ func insertOrderAudited(ctx context.Context, q Querier, n NewOrder) (Order, Orde
 	var o Order
 	var names OrderNames
 	args := append(orderArgs(n), requestIDOf(ctx))
-	err := q.QueryRow(ctx, `WITH o AS (`+orderInsert+` FROM resource_pools p WHERE p.id = $3 AND p.cluster_id = $2 RETURNING *
-		), audit AS (
-			INSERT INTO audit_log (actor, action, target_type, target_id, after, request_id)
-			SELECT $9, 'order.create', 'order', o.id::text, `+orderJSON+`, $18 FROM o
-		)
-		SELECT `+OrderColumns+", "+orderNamesColumns+" FROM o", args...).
+	err := q.QueryRow(ctx, insertOrderAuditedSQL, args...).
 		Scan(append(OrderScanTargets(&o), &names.Cluster, &names.Pool, &names.Strategy)...)
 	return o, names, Translate(err)
 }
+
+// insertOrderAuditedSQL is built once: pgx looks its prepared statement up
+// by this text on every call.
+var insertOrderAuditedSQL = `WITH o AS (` + orderInsert + ` FROM resource_pools p WHERE p.id = $3 AND p.cluster_id = $2 RETURNING *
+		), audit AS (
+			INSERT INTO audit_log (actor, action, target_type, target_id, after, request_id)
+			SELECT $9, 'order.create', 'order', o.id::text, ` + orderJSON + `, $18 FROM o
+		)
+		SELECT ` + OrderColumns + ", " + orderNamesColumns + " FROM o"
 
 // CreateOrderInPool creates an order in a transaction of its own (the API's
 // manual orders). An order of a pool without devices is one autocommit

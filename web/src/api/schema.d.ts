@@ -3785,7 +3785,7 @@ export interface operations {
                 from?: string;
                 /** @description createdAt < to (RFC 3339). */
                 to?: string;
-                /** @description Substring of the order number. */
+                /** @description Start of the order number (EP-20261129-000123, also without EP-) or of its sequence part (000123). */
                 q?: string;
                 limit?: number;
                 /** @description nextCursor of the previous page. */
