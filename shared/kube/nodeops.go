@@ -215,9 +215,15 @@ func (c *Cluster) Drain(ctx context.Context, node string, o OpOptions) ([]Step, 
 	defer cancel()
 	var steps []Step
 	skipped := map[string]bool{}
+	// The refusals of the previous round: when the deadline expires during
+	// the next list, they are still the reason the drain did not finish.
+	var lastBlocked []string
 	for {
 		l, err := c.ListPods(ctx, metav1.NamespaceAll, metav1.ListOptions{FieldSelector: "spec.nodeName=" + node})
 		if err != nil {
+			if ctx.Err() != nil && len(lastBlocked) > 0 {
+				return steps, fmt.Errorf("%w: node %s: timed out after %s: %s", ErrDrainBlocked, node, o.DrainTimeout, strings.Join(lastBlocked, "; "))
+			}
 			return steps, fmt.Errorf("drain %s: list pods: %w", node, err)
 		}
 		var blocked []string
@@ -256,6 +262,7 @@ func (c *Cluster) Drain(ctx context.Context, node string, o OpOptions) ([]Step, 
 		if pending == 0 || o.DryRun {
 			return steps, nil
 		}
+		lastBlocked = blocked
 		select {
 		case <-ctx.Done():
 			return steps, fmt.Errorf("%w: node %s: timed out after %s: %s", ErrDrainBlocked, node, o.DrainTimeout, strings.Join(blocked, "; "))

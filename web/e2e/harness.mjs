@@ -28,7 +28,7 @@ function log(...a) {
   console.log('[e2e]', ...a);
 }
 
-function freePort() {
+export function freePort() {
   return new Promise((res, rej) => {
     const s = createServer();
     s.once('error', rej);
@@ -60,9 +60,10 @@ async function waitReady(base, server, ms = 90_000) {
 
 /**
  * Starts everything; returns {base, api, page, context, stop}. With seedDemo
- * the database is loaded with `elasticpool seed-demo` before the server starts.
+ * the database is loaded with `elasticpool seed-demo` before the server starts;
+ * env adds to (or overrides) the server's environment, logName names its log.
  */
-export async function start({ seedDemo = false } = {}) {
+export async function start({ seedDemo = false, env: extraEnv = {}, logName: logFile } = {}) {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/chromium.sh (make -C web e2e does)`);
   if (!existsSync(join(webDir, 'dist', 'index.html'))) throw new Error('web/dist is not built: run make -C web build');
   mkdirSync(shotDir, { recursive: true });
@@ -88,8 +89,9 @@ export async function start({ seedDemo = false } = {}) {
     UI_BASE_URL: base,
     TIMEZONE: 'Asia/Shanghai',
     ELASTICPOOL_ENV: 'local',
+    ...extraEnv,
   };
-  const logName = seedDemo ? 'e2e-demo-server.log' : 'e2e-server.log';
+  const logName = logFile ?? (seedDemo ? 'e2e-demo-server.log' : 'e2e-server.log');
   if (seedDemo) {
     log('loading demo data (elasticpool seed-demo)');
     try {

@@ -67,7 +67,76 @@ describe('App and the signed-in user', () => {
     expect(screen.getByTestId('me-subject')).toHaveTextContent('oscar');
     expect(await screen.findByTestId('duty-add', {}, { timeout: 5000 })).toBeEnabled();
     await waitFor(() => expect(getToken()).toBe('op-token'));
+    // the bare probe for a proxy session (401), then the two sign-in attempts;
     // the sign-in answer seeds the user: /me is not asked again
-    expect(seen.filter((r) => r.url.pathname === '/api/v1/me')).toHaveLength(2);
+    expect(seen.filter((r) => r.url.pathname === '/api/v1/me')).toHaveLength(3);
+  });
+});
+
+describe('App behind the trusted auth proxy (no token)', () => {
+  it('signs in the user the proxy names: header shows subject and role, no sign-out', async () => {
+    await i18n.changeLanguage('en-US');
+    const auths: (string | null)[] = [];
+    mockFetch((url, init) => {
+      if (url.pathname === '/api/v1/me') {
+        auths.push(new Headers(init.headers).get('Authorization'));
+        return json(200, { subject: 'petra', role: 'operator', authMethod: 'proxy' });
+      }
+      return json(200, { items: [] });
+    });
+    renderApp();
+    expect(await screen.findByTestId('me-subject')).toHaveTextContent('petra');
+    expect(screen.getByTestId('me-role')).toHaveTextContent('Operator');
+    // the proxy owns the session: an explanation instead of sign-out
+    expect(screen.getByTestId('proxy-session')).toHaveTextContent('auth proxy');
+    expect(screen.queryByTestId('sign-out')).not.toBeInTheDocument();
+    expect(screen.queryByTestId('login-token')).not.toBeInTheDocument();
+    // the page under it gets the role
+    expect(await screen.findByTestId('duty-add', {}, { timeout: 5000 })).toBeEnabled();
+    expect(auths).toEqual([null]); // asked once, without a token
+    expect(getToken()).toBeNull();
+  });
+
+  it('shows the token sign-in page when the server answers 401 without a token', async () => {
+    await i18n.changeLanguage('en-US');
+    const seen = mockFetch((url) => (url.pathname === '/api/v1/me' ? unauthorized() : json(200, { items: [] })));
+    renderApp();
+    expect(await screen.findByTestId('login-token')).toBeInTheDocument();
+    // a plain sign-in page: nobody's token was rejected
+    expect(screen.queryByTestId('login-error')).not.toBeInTheDocument();
+    expect(screen.queryByTestId('me')).not.toBeInTheDocument();
+    expect(seen.filter((r) => r.url.pathname === '/api/v1/me')).toHaveLength(1);
+  });
+
+  it('does not take a token answer to the bare probe as a proxy session', async () => {
+    await i18n.changeLanguage('en-US');
+    mockFetch((url) =>
+      url.pathname === '/api/v1/me' ? json(200, { subject: 'tess', role: 'admin', authMethod: 'token' }) : json(200, { items: [] }),
+    );
+    renderApp();
+    expect(await screen.findByTestId('login-token')).toBeInTheDocument();
+    expect(screen.queryByTestId('me')).not.toBeInTheDocument();
+  });
+
+  it('a stored token wins: /me is asked with it only, and sign-out stays', async () => {
+    await i18n.changeLanguage('en-US');
+    setToken('admin-token');
+    const auths: (string | null)[] = [];
+    mockFetch((url, init) => {
+      if (url.pathname === '/api/v1/me') {
+        const auth = new Headers(init.headers).get('Authorization');
+        auths.push(auth);
+        return auth === 'Bearer admin-token'
+          ? json(200, { subject: 'tess', role: 'admin', authMethod: 'token' })
+          : json(200, { subject: 'petra', role: 'operator', authMethod: 'proxy' });
+      }
+      return json(200, { items: [] });
+    });
+    renderApp();
+    expect(await screen.findByTestId('me-subject')).toHaveTextContent('tess');
+    expect(screen.getByTestId('me-role')).toHaveTextContent('Admin');
+    expect(screen.getByTestId('sign-out')).toBeInTheDocument();
+    expect(screen.queryByTestId('proxy-session')).not.toBeInTheDocument();
+    expect(auths).toEqual(['Bearer admin-token']);
   });
 });

@@ -1,6 +1,6 @@
 import { lazy, Suspense, useEffect } from 'react';
 import { Navigate, Route, Routes, useLocation, useNavigate } from 'react-router-dom';
-import { Button, Layout, Menu, Result, Space, Spin, Typography } from 'antd';
+import { Button, Layout, Menu, Result, Space, Spin, Tooltip, Typography } from 'antd';
 import {
   AlertOutlined,
   AppstoreOutlined,
@@ -13,12 +13,14 @@ import {
   HistoryOutlined,
   LogoutOutlined,
   ProfileOutlined,
+  SafetyCertificateOutlined,
   ThunderboltOutlined,
   ToolOutlined,
 } from '@ant-design/icons';
 import { useQuery } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
-import { client, setToken, unwrap } from './api/client';
+import { ApiError, client, setToken, unwrap } from './api/client';
+import type { Me } from './api/models';
 import { LangToggle, useToken } from './components/LangToggle';
 import { NotificationBell } from './components/NotificationBell';
 import { ErrorBoundary } from './components/ErrorBoundary';
@@ -45,6 +47,21 @@ const AuditPage = lazy(() => import('./pages/audit/AuditPage'));
 
 const { Header, Sider, Content } = Layout;
 
+/**
+ * GET /me without a token. Behind the trusted auth proxy the server names the
+ * user from the proxy's headers (authMethod "proxy"); anywhere else it answers
+ * 401, which means "sign in with a token" (null), not an error.
+ */
+async function proxySession(): Promise<Me | null> {
+  try {
+    const me = await unwrap(client.GET('/api/v1/me'));
+    return me.authMethod === 'proxy' ? me : null;
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 401) return null;
+    throw e;
+  }
+}
+
 export function App() {
   const token = useToken();
   const { t } = useTranslation();
@@ -60,13 +77,34 @@ export function App() {
     enabled: !!token,
     staleTime: 5 * 60_000,
   });
+  // Without a stored token, ask the server who we are anyway: behind the auth
+  // proxy there is no token, the proxy's headers name the user. A stored token
+  // wins (this is not asked then).
+  const proxy = useQuery({
+    queryKey: [...keys.me, 'proxy-session'],
+    queryFn: proxySession,
+    enabled: !token,
+    staleTime: 5 * 60_000,
+    retry: false,
+  });
+  const user = token ? me.data : proxy.data;
 
   useEffect(() => {
     document.title = `elasticpool · ${t('app.title')}`;
   }, [t]);
 
-  if (!token) return <LoginPage />;
-  if (!me.data) {
+  if (!token) {
+    if (proxy.isPending) {
+      return (
+        <div style={{ minHeight: '100vh', display: 'flex', alignItems: 'center', justifyContent: 'center' }}>
+          <Spin data-testid="loading-state" />
+        </div>
+      );
+    }
+    // No proxy session (401), or the server could not say: a failing server shows when a token is submitted.
+    if (!proxy.data) return <LoginPage />;
+  }
+  if (!user) {
     return (
       <div style={{ minHeight: '100vh', display: 'flex', alignItems: 'center', justifyContent: 'center' }}>
         {me.error ? (
@@ -126,7 +164,7 @@ export function App() {
   ];
 
   return (
-    <MeProvider me={me.data}>
+    <MeProvider me={user}>
     <Layout style={{ minHeight: '100vh' }}>
       <Sider width={220} theme="light" breakpoint="lg" collapsedWidth={0} style={{ borderRight: '1px solid #eef0f3' }}>
         <div style={{ height: 56, display: 'flex', alignItems: 'center', gap: 8, padding: '0 20px' }}>
@@ -154,9 +192,18 @@ export function App() {
             <NotificationBell />
             <UserBadge />
             <LangToggle />
-            <Button type="text" icon={<LogoutOutlined />} onClick={() => setToken(null)} data-testid="sign-out">
-              {t('app.signOut')}
-            </Button>
+            {token ? (
+              <Button type="text" icon={<LogoutOutlined />} onClick={() => setToken(null)} data-testid="sign-out">
+                {t('app.signOut')}
+              </Button>
+            ) : (
+              // The proxy owns the session: there is nothing here to sign out of.
+              <Tooltip title={t('app.proxySessionHint')}>
+                <Typography.Text type="secondary" data-testid="proxy-session">
+                  <SafetyCertificateOutlined /> {t('app.proxySession')}
+                </Typography.Text>
+              </Tooltip>
+            )}
           </Space>
         </Header>
         <Content style={{ padding: 24 }}>

@@ -4,6 +4,8 @@ const enUS: Messages = {
   app: {
     title: 'Node pool management',
     signOut: 'Sign out',
+    proxySession: 'Signed in via the auth proxy',
+    proxySessionHint: 'The auth proxy manages this session: sign out through the proxy',
     language: '中文',
     user: 'User',
   },

@@ -3,6 +3,8 @@ const zhCN = {
   app: {
     title: '节点入池退池管理',
     signOut: '退出登录',
+    proxySession: '经认证代理登录',
+    proxySessionHint: '会话由认证代理管理：请通过认证代理退出登录',
     language: 'English',
     user: '用户',
   },
