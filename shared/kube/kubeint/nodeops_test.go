@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -207,10 +208,9 @@ func TestDrainBlockedByPDB(t *testing.T) {
 	if f.get(t, "maint-1").Spec.Unschedulable {
 		t.Fatal("dry run cordoned the node")
 	}
-	start := time.Now()
 	_, err = f.c.Maintain(f.ctx, "maint-1", opts)
-	if !errors.Is(err, kube.ErrDrainBlocked) || time.Since(start) > 10*time.Second {
-		t.Fatalf("got %v after %s, want kube.ErrDrainBlocked after about 2s", err, time.Since(start))
+	if !errors.Is(err, kube.ErrDrainBlocked) || !strings.Contains(err.Error(), "timed out after 2s") {
+		t.Fatalf("got %v, want kube.ErrDrainBlocked after the 2s drain timeout", err)
 	}
 	t.Logf("blocked drain reports: %v", err)
 	if !f.get(t, "maint-1").Spec.Unschedulable {
