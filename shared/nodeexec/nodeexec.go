@@ -91,8 +91,20 @@ func (x *Executor) Execute(ctx context.Context, id int64) (nodeplan.NodeOperatio
 	// Stop before the lock can expire under a run that is still going.
 	ctx, cancel := context.WithTimeout(ctx, ttl-time.Minute)
 	defer cancel()
-	return x.run(ctx, id, false)
+	for {
+		res, err := x.run(ctx, id, false)
+		// A person moved the order out and back into its executable status
+		// (fail, retry) during the run: the retry's own event found this run
+		// holding the lock and was dropped as busy, so this run does it.
+		if !errors.Is(err, errRequeued) {
+			return res, err
+		}
+	}
 }
+
+// errRequeued: the order was moved while its nodes were operated and is
+// executable again (a newer version), so the run must start over.
+var errRequeued = errors.New("order re-queued during the run")
 
 // Preview computes order id's operations with server-side dry run: the API
 // server validates every write and evaluates PodDisruptionBudgets without
@@ -335,7 +347,9 @@ func (x *Executor) device(ctx context.Context, o postgres.Order, d device, t *ta
 		out.Steps = append(out.Steps, nodeplan.NodeStep{Node: s.Node, Action: s.Action, Detail: s.Detail})
 	}
 	switch {
-	case err != nil && ctx.Err() != nil && !errors.Is(err, kube.ErrDrainBlocked):
+	case err != nil && ctx.Err() != nil:
+		// The run was cut short (its drain too: kube.Drain then reports a
+		// block "after DrainTimeout" that never elapsed): not the device's failure.
 		return set("processing", fmt.Sprintf("interrupted: %v; re-execute to continue", err))
 	case err != nil:
 		return set("failed", err.Error())
@@ -491,6 +505,9 @@ func (x *Executor) finish(ctx context.Context, o postgres.Order, res nodeplan.No
 		cur, err := postgres.GetOrder(ctx, x.d.DB, o.ID)
 		if err == nil {
 			res.OrderStatus = cur.Status
+			if cur.Version != o.Version && executable(cur, false) == nil {
+				return res, errRequeued
+			}
 		}
 		return res, nil
 	}
