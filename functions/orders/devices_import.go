@@ -100,6 +100,13 @@ func (f *Function) registerDeviceImport() {
 		}
 		return &struct{ Body DeviceImportResult }{Body: res}, nil
 	})
+	// CSV is text: replace the binary string huma derives from RawBody, whose
+	// contentMediaType has no place in the OpenAPI 3.0 rendering.
+	if op := f.api.OpenAPI().Paths[httpapi.Prefix+"/devices/import"].Post; op != nil {
+		if mt := op.RequestBody.Content["text/csv"]; mt != nil {
+			mt.Schema = &huma.Schema{Type: huma.TypeString, Description: "A header row of field names, then one device per row."}
+		}
+	}
 }
 
 // importBatch is a decoded import: one record per row, which fields each

@@ -62,6 +62,15 @@ func TestWholeAPIDocumentIsValidOpenAPI(t *testing.T) {
 	if doc.Paths.Find(maintenance.APIPrefix+"/requests/{id}/confirm") == nil {
 		t.Fatal("got no maintenance paths")
 	}
+
+	// The 3.0 rendering too, for generators that only read 3.0.
+	doc30, err := openapi3.NewLoader().LoadFromData(servedDoc(t, httpapi.Prefix+"/openapi-3.0.json"))
+	if err != nil {
+		t.Fatalf("load 3.0: %v", err)
+	}
+	if err := doc30.Validate(context.Background()); err != nil {
+		t.Fatalf("validate 3.0: %v", err)
+	}
 }
 
 // Every maintenance operation is in the whole API's document exactly as the
