@@ -124,7 +124,8 @@ func run(ctx context.Context) error {
 	}
 	defer keeper.Close()
 	collector := collect.New(collect.Deps{DB: db, Keeper: keeper, Location: loc,
-		ClusterTimeout: cfg.Collect.ClusterTimeout, Parallel: cfg.Collect.Parallel, Emitter: emitter})
+		ClusterTimeout: cfg.Collect.ClusterTimeout, Parallel: cfg.Collect.Parallel, Emitter: emitter,
+		NodeOps: cfg.Collect.NodeOps, Locks: lock.New(rdb, cfg.Redis.Prefix)})
 	collectCron := cron.New(cron.WithLocation(loc))
 	if _, err := collectCron.AddFunc(cfg.CollectSchedule, func() {
 		if _, err := collector.CollectAll(ctx, time.Now()); err != nil {

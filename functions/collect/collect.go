@@ -4,8 +4,8 @@
 // from the API, it reads every active cluster's nodes, pods and node metrics,
 // writes one snapshot per pool in one transaction per cluster, and
 // reconciles the device inventory with the nodes; then it queues another
-// run of the pool_entry orders waiting for a node that has now joined
-// (resume.go). One broken cluster does not stop the others: its error is
+// run of the pool_entry orders waiting for a node that has now joined and of
+// the orders whose run stalled (resume.go). One broken cluster does not stop the others: its error is
 // kept in cluster_collections.
 package collect
 
@@ -28,6 +28,8 @@ import (
 	"github.com/elasticpool/elasticpool/shared/clustercred"
 	"github.com/elasticpool/elasticpool/shared/events"
 	"github.com/elasticpool/elasticpool/shared/kube"
+	"github.com/elasticpool/elasticpool/shared/lock"
+	"github.com/elasticpool/elasticpool/shared/nodeexec"
 	"github.com/elasticpool/elasticpool/shared/postgres"
 )
 
@@ -44,8 +46,15 @@ type Deps struct {
 	// Parallel is how many clusters are collected at once (default 4).
 	Parallel int
 	// Emitter queues order.execute for processing pool_entry orders whose
-	// waiting node has joined (K_SINK); nil turns that off.
+	// waiting node has joined and for stalled orders (K_SINK); nil turns
+	// that off.
 	Emitter events.Emitter
+	// NodeOps are nodeops' drain timeout and parallelism: how long a run can
+	// last, so when an order is stalled (zero fields: nodeexec's defaults).
+	NodeOps nodeexec.Limits
+	// Locks tell whether a run holds an order's lock (nodeexec.LockKey); nil
+	// does not look (the event is sent and answered busy).
+	Locks *lock.Client
 }
 
 // Function is the collector.

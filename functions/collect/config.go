@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/elasticpool/elasticpool/shared/config"
+	"github.com/elasticpool/elasticpool/shared/nodeexec"
 	"github.com/elasticpool/elasticpool/shared/serve"
 )
 
@@ -15,4 +16,8 @@ type Config struct {
 	ClusterTimeout time.Duration `env:"COLLECT_CLUSTER_TIMEOUT, default=2m"`
 	// Parallel is how many clusters are collected at once.
 	Parallel int `env:"COLLECT_PARALLEL, default=4"`
+	// NodeOps: NODE_DRAIN_TIMEOUT and NODE_OPS_PARALLEL, nodeops' settings
+	// (set them in elasticpool-config, which both Services read): how long a
+	// run can last, after which an order nobody runs is stalled.
+	NodeOps nodeexec.Limits
 }

@@ -16,7 +16,10 @@ import (
 	"github.com/elasticpool/elasticpool/shared/events"
 	"github.com/elasticpool/elasticpool/shared/kube"
 	"github.com/elasticpool/elasticpool/shared/kubetest"
+	"github.com/elasticpool/elasticpool/shared/lock"
+	"github.com/elasticpool/elasticpool/shared/nodeexec"
 	"github.com/elasticpool/elasticpool/shared/pgtest"
+	"github.com/elasticpool/elasticpool/shared/redistest"
 )
 
 func ping(at time.Time) cloudevents.Event {
@@ -34,11 +37,13 @@ func addOrder(t *testing.T, db *pgxpool.Pool, number, action, status string, clu
 	t.Helper()
 	ctx := context.Background()
 	var id int64
-	if err := db.QueryRow(ctx, `INSERT INTO elastic_scaling_orders (order_number, cluster_id, pool_id, action_type, status, device_count)
-		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, number, cluster, pool, action, status, len(devs)).Scan(&id); err != nil {
+	// A maintenance order has a ticket unique per external system.
+	if err := db.QueryRow(ctx, `INSERT INTO elastic_scaling_orders (order_number, cluster_id, pool_id, action_type, status, device_count, external_ticket_id)
+		VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $4 = 'maintenance' THEN $1 ELSE '' END) RETURNING id`,
+		number, cluster, pool, action, status, len(devs)).Scan(&id); err != nil {
 		t.Fatal(err)
 	}
-	role := map[string]string{"pool_entry": "add", "pool_exit": "remove"}[action]
+	role := map[string]string{"pool_entry": "add", "pool_exit": "remove", "maintenance": "maintain", "uncordon": "uncordon"}[action]
 	for _, d := range devs {
 		var dev int64
 		if err := db.QueryRow(ctx, `INSERT INTO devices (hostname, node_name) VALUES ($1, $2) RETURNING id`, d[0], d[1]).Scan(&dev); err != nil {
@@ -136,6 +141,140 @@ func TestResumeWaitingOrders(t *testing.T) {
 	if err := db.QueryRow(ctx, `SELECT status, succeeded_at FROM cluster_collections WHERE cluster_id = $1`, c).Scan(&status, &succeeded); err != nil ||
 		status != "ok" || !succeeded.Equal(later) {
 		t.Errorf("collection with a failing sink: got %s at %s (%v), want ok at %s", status, succeeded, err, later)
+	}
+}
+
+// idleFor makes every row of order id look last changed ago.
+func idleFor(t *testing.T, db *pgxpool.Pool, id int64, ago time.Duration) {
+	t.Helper()
+	mustExec(t, db, `UPDATE order_devices SET updated_at = now() - make_interval(secs => $2) WHERE order_id = $1`, id, ago.Seconds())
+}
+
+// TestResumeStalledOrders: after a collection, an executable order of the
+// cluster with a device a run has not finished, whose rows have all been
+// unchanged for longer than a run of its size can last
+// (nodeexec.Limits.StallAfter: 9 min for one round with the defaults), gets
+// one order.execute, unless a run holds its lock.
+func TestResumeStalledOrders(t *testing.T) {
+	ctx := context.Background()
+	cfg := kubetest.Start(t)
+	cs := kubernetes.NewForConfigOrDie(cfg)
+	db := pgtest.NewPool(t)
+	kp := testKeeper(t)
+	r := redistest.New(t)
+	locks := lock.New(r.Client, r.Prefix)
+
+	c := addCluster(t, db, kp, "stall", &clustercred.Credentials{Kubeconfig: kube.KubeconfigFor(cfg)})
+	other := addCluster(t, db, kp, "stall-other", nil) // manual: not collected
+	var pool, otherPool int64
+	if err := db.QueryRow(ctx, `INSERT INTO resource_pools (cluster_id, name, pool_type, node_selector) VALUES ($1, 'general', 'general', 'pool=general') RETURNING id`,
+		c).Scan(&pool); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.QueryRow(ctx, `INSERT INTO resource_pools (cluster_id, name, pool_type, node_selector) VALUES ($1, 'general', 'general', 'pool=general') RETURNING id`,
+		other).Scan(&otherPool); err != nil {
+		t.Fatal(err)
+	}
+	makeNode(t, cs, "st-node", nil, "4", "8Gi")
+	limits := nodeexec.Limits{} // the defaults, as nodeops runs with them
+	stale := limits.StallAfter(1) + 5*time.Minute
+
+	// Stalled: a device left processing (killed run, lost event).
+	exit := addOrder(t, db, "EP-S-EXIT", "pool_exit", "processing", c, pool, [3]string{"st-exit", "", "processing"})
+	idleFor(t, db, exit, stale)
+	// Maintenance runs in maintenance_in_progress.
+	maint := addOrder(t, db, "EP-S-MAINT", "maintenance", "maintenance_in_progress", c, pool, [3]string{"st-maint", "", "processing"})
+	idleFor(t, db, maint, stale)
+	// A pool_entry run killed before reaching a device whose node is absent.
+	entry := addOrder(t, db, "EP-S-ENTRY", "pool_entry", "processing", c, pool,
+		[3]string{"st-entry-a", "", "processing"}, [3]string{"st-entry-b", "", "done"})
+	idleFor(t, db, entry, stale)
+	// Pending in an order other than pool_entry: never operated (its cluster
+	// was manual when it ran).
+	uncordon := addOrder(t, db, "EP-S-UNCORDON", "uncordon", "processing", c, pool, [3]string{"st-uncordon", "", "pending"})
+	idleFor(t, db, uncordon, stale)
+	// A run holds the lock: left alone.
+	locked := addOrder(t, db, "EP-S-LOCKED", "pool_exit", "processing", c, pool, [3]string{"st-locked", "", "processing"})
+	idleFor(t, db, locked, stale)
+	held, err := locks.Obtain(ctx, nodeexec.LockKey(locked), time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Not stalled:
+	// within the threshold;
+	fresh := addOrder(t, db, "EP-S-FRESH", "pool_exit", "processing", c, pool, [3]string{"st-fresh", "", "processing"})
+	idleFor(t, db, fresh, limits.StallAfter(1)-2*time.Minute)
+	// five devices are two rounds (16 min): 12 min of quiet is a run still going on;
+	var five [][3]string
+	for i := range 5 {
+		five = append(five, [3]string{"st-big-" + strconv.Itoa(i), "", "processing"})
+	}
+	big := addOrder(t, db, "EP-S-BIG", "pool_exit", "processing", c, pool, five...)
+	idleFor(t, db, big, limits.StallAfter(1)+3*time.Minute)
+	// one device long unchanged but another just written: a run is going on;
+	busy := addOrder(t, db, "EP-S-BUSY", "pool_exit", "processing", c, pool,
+		[3]string{"st-busy-a", "", "processing"}, [3]string{"st-busy-b", "", "done"})
+	idleFor(t, db, busy, stale)
+	mustExec(t, db, `UPDATE order_devices SET updated_at = now() WHERE order_id = $1 AND status = 'done'`, busy)
+	// a pool_entry device pending waits for its node (absent): no run would help;
+	waiting := addOrder(t, db, "EP-S-WAITING", "pool_entry", "processing", c, pool, [3]string{"st-waiting", "", "pending"})
+	idleFor(t, db, waiting, stale)
+	// nothing left to do;
+	done := addOrder(t, db, "EP-S-DONE", "pool_exit", "processing", c, pool, [3]string{"st-done", "", "done"}, [3]string{"st-failed", "", "failed"})
+	idleFor(t, db, done, stale)
+	// closed or not executable (rows left processing on purpose: the status decides);
+	for _, s := range [][2]string{{"completed", "pool_exit"}, {"cancelled", "pool_exit"}, {"failed", "pool_exit"}, {"pending", "pool_exit"},
+		{"processing", "maintenance"}, {"completed", "maintenance"}} {
+		id := addOrder(t, db, "EP-S-"+s[0]+"-"+s[1], s[1], s[0], c, pool, [3]string{"st-" + s[0] + "-" + s[1], "", "processing"})
+		idleFor(t, db, id, stale)
+	}
+	// another cluster's order.
+	elsewhere := addOrder(t, db, "EP-S-ELSEWHERE", "pool_exit", "processing", other, otherPool, [3]string{"st-elsewhere", "", "processing"})
+	idleFor(t, db, elsewhere, stale)
+
+	at := time.Date(2026, 12, 1, 4, 0, 0, 0, time.UTC)
+	rec := &events.Recorder{}
+	f := New(Deps{DB: db, Keeper: kp, Now: func() time.Time { return at }, ClusterTimeout: 20 * time.Second, Emitter: rec,
+		NodeOps: limits, Locks: locks})
+	if err := f.Handle(ctx, ping(at)); err != nil {
+		t.Fatalf("Handle: %v", err)
+	}
+	event := func(id int64, number, action string, at time.Time) events.Outgoing {
+		return events.Outgoing{ID: "order-" + itoa(id) + "-collect-" + at.Format("20060102T150405Z"), Type: events.TypeOrderExecute,
+			Source: events.SourceCollect, Subject: "order/" + itoa(id), Time: at,
+			Data: events.OrderExecute{OrderID: id, OrderNumber: number, Action: action, RequestedBy: "system"}}
+	}
+	want := []events.Outgoing{
+		event(exit, "EP-S-EXIT", "pool_exit", at),
+		event(maint, "EP-S-MAINT", "maintenance", at),
+		event(entry, "EP-S-ENTRY", "pool_entry", at),
+		event(uncordon, "EP-S-UNCORDON", "uncordon", at),
+	}
+	if d := cmp.Diff(want, rec.Sent()); d != "" {
+		t.Fatalf("events after the collection (-want +got):\n%s", d)
+	}
+
+	// The run holding the lock ends (without touching the rows: it was
+	// killed): the next collection queues it, and the others again, since
+	// nothing ran them.
+	if err := held.Release(ctx); err != nil {
+		t.Fatal(err)
+	}
+	next := at.Add(time.Hour)
+	rec = &events.Recorder{}
+	f = New(Deps{DB: db, Keeper: kp, Now: func() time.Time { return next }, ClusterTimeout: 20 * time.Second, Emitter: rec,
+		NodeOps: limits, Locks: locks})
+	if _, err := f.CollectCluster(ctx, c); err != nil {
+		t.Fatalf("CollectCluster: %v", err)
+	}
+	var ids []string
+	for _, e := range rec.Sent() {
+		ids = append(ids, e.Subject)
+	}
+	wantIDs := []string{"order/" + itoa(exit), "order/" + itoa(maint), "order/" + itoa(entry), "order/" + itoa(uncordon), "order/" + itoa(locked)}
+	if d := cmp.Diff(wantIDs, ids); d != "" {
+		t.Errorf("orders queued by the next collection (-want +got):\n%s", d)
 	}
 }
 

@@ -76,5 +76,15 @@ func (l *Lock) Release(ctx context.Context) error {
 	return nil
 }
 
+// Held reports whether someone holds key now, without taking it (a look
+// for another component: a holder may release it right after).
+func (c *Client) Held(ctx context.Context, key string) (bool, error) {
+	n, err := c.rdb.Exists(ctx, c.prefix+key).Result()
+	if err != nil {
+		return false, fmt.Errorf("lock: check %s: %w", c.prefix+key, err)
+	}
+	return n > 0, nil
+}
+
 // Ping checks the server (for readiness).
 func (c *Client) Ping(ctx context.Context) error { return c.rdb.Ping(ctx).Err() }

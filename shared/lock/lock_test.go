@@ -70,3 +70,26 @@ func TestZeroTTLRefused(t *testing.T) {
 		t.Fatal("got nil error for ttl 0")
 	}
 }
+
+func TestHeldLooksWithoutTaking(t *testing.T) {
+	r := redistest.New(t)
+	c := lock.New(r.Client, r.Prefix)
+	ctx := context.Background()
+
+	if held, err := c.Held(ctx, "k"); err != nil || held {
+		t.Fatalf("before: got %v, %v; want false", held, err)
+	}
+	l, err := c.Obtain(ctx, "k", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if held, err := c.Held(ctx, "k"); err != nil || !held {
+		t.Fatalf("while held: got %v, %v; want true", held, err)
+	}
+	if err := l.Release(ctx); err != nil {
+		t.Fatalf("release after Held: %v", err) // Held did not take it
+	}
+	if held, err := c.Held(ctx, "k"); err != nil || held {
+		t.Fatalf("after release: got %v, %v; want false", held, err)
+	}
+}

@@ -60,13 +60,13 @@ type Executor struct {
 // New builds an executor.
 func New(d Deps) *Executor {
 	if d.Parallel <= 0 {
-		d.Parallel = 4
+		d.Parallel = DefaultParallel
 	}
 	if d.Options.NotReadyTaint == "" {
 		d.Options.NotReadyTaint = kube.DefaultNotReadyTaint
 	}
 	if d.Options.DrainTimeout <= 0 {
-		d.Options.DrainTimeout = 5 * time.Minute
+		d.Options.DrainTimeout = DefaultDrainTimeout
 	}
 	d.Options.DryRun = false
 	return &Executor{d: d}
@@ -114,11 +114,9 @@ func (x *Executor) Preview(ctx context.Context, id int64) (nodeplan.NodeOperatio
 	return x.run(ctx, id, true)
 }
 
-// lockTTL covers the worst run: every round of Parallel devices drains for
-// DrainTimeout plus a few API requests (each bounded by kube.RequestTimeout).
+// lockTTL: see Limits.LockTTL.
 func (x *Executor) lockTTL(devices int) time.Duration {
-	rounds := max(1, (devices+x.d.Parallel-1)/x.d.Parallel)
-	return time.Duration(rounds)*(x.d.Options.DrainTimeout+4*kube.RequestTimeout) + 2*time.Minute
+	return Limits{DrainTimeout: x.d.Options.DrainTimeout, Parallel: x.d.Parallel}.LockTTL(devices)
 }
 
 // lock takes nodeops:order:{id}. Redis being down does not stop the run: the
@@ -127,7 +125,7 @@ func (x *Executor) lock(ctx context.Context, id int64, ttl time.Duration) (func(
 	if x.d.Locks == nil {
 		return func() {}, nil
 	}
-	l, err := x.d.Locks.Obtain(ctx, fmt.Sprintf("nodeops:order:%d", id), ttl)
+	l, err := x.d.Locks.Obtain(ctx, LockKey(id), ttl)
 	switch {
 	case errors.Is(err, lock.ErrNotObtained):
 		return nil, fmt.Errorf("order %d: %w", id, nodeplan.ErrBusy)

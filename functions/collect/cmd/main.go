@@ -24,6 +24,9 @@ func realMain(ctx context.Context) error {
 	if err := config.CheckProduction(cfg.Base, nil, &cfg.Secrets); err != nil {
 		return err
 	}
+	if err := cfg.NodeOps.Validate(); err != nil {
+		return err
+	}
 	keeper, err := clustercred.OpenKeeper(ctx, cfg.Secrets.KeeperURL)
 	if err != nil {
 		return err
@@ -35,7 +38,8 @@ func realMain(ctx context.Context) error {
 	}
 	defer deps.Close()
 	f := collect.New(collect.Deps{DB: deps.DB, Keeper: keeper, Location: deps.Location,
-		ClusterTimeout: cfg.ClusterTimeout, Parallel: cfg.Parallel, Emitter: deps.Emitter})
+		ClusterTimeout: cfg.ClusterTimeout, Parallel: cfg.Parallel, Emitter: deps.Emitter,
+		NodeOps: cfg.NodeOps, Locks: deps.Locks})
 	return serve.Main(ctx, serve.Options{Name: "collect", Port: cfg.Port, Event: f.Handle,
 		Ready: deps.Ready(), Degraded: deps.Degraded()})
 }
