@@ -6,7 +6,7 @@ package main
 import (
 	"context"
 
-	_ "gocloud.dev/secrets/localsecrets" // base64key:// keepers; add the production KMS driver here
+	_ "github.com/elasticpool/elasticpool/shared/clustercred/keepers" // SECRETS_KEEPER_URL drivers (build tags choose the KMS)
 
 	"github.com/elasticpool/elasticpool/functions/collect"
 	"github.com/elasticpool/elasticpool/shared/clustercred"

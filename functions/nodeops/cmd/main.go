@@ -9,7 +9,7 @@ import (
 	"context"
 	"net/http"
 
-	_ "gocloud.dev/secrets/localsecrets" // base64key:// keepers; add the production KMS driver here
+	_ "github.com/elasticpool/elasticpool/shared/clustercred/keepers" // SECRETS_KEEPER_URL drivers (build tags choose the KMS)
 
 	"github.com/elasticpool/elasticpool/functions/nodeops"
 	"github.com/elasticpool/elasticpool/shared/clustercred"

@@ -7,7 +7,7 @@ import (
 	"context"
 	"net/http"
 
-	_ "gocloud.dev/secrets/localsecrets" // base64key:// keeper; add the production KMS driver import here
+	_ "github.com/elasticpool/elasticpool/shared/clustercred/keepers" // SECRETS_KEEPER_URL drivers (build tags choose the KMS)
 
 	"github.com/elasticpool/elasticpool/functions/orders"
 	"github.com/elasticpool/elasticpool/shared/auth"
