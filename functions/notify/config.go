@@ -52,6 +52,8 @@ type Settings struct {
 	RetryAttempts int           `env:"NOTIFY_RETRY_ATTEMPTS, default=3"`
 	RetryBackoff  time.Duration `env:"NOTIFY_RETRY_BACKOFF, default=1s"`
 	ClaimTTL      time.Duration `env:"NOTIFY_CLAIM_TTL, default=2m"`
+	// Language of every notification text: zh-CN (default, as the UI) or en-US.
+	Language string `env:"NOTIFY_LANGUAGE, default=zh-CN"`
 }
 
 // Build turns configuration into Deps: it fails fast on anything that would
@@ -66,7 +68,11 @@ func Build(ctx context.Context, cfg Config, db *pgxpool.Pool, lookup func(string
 	if err != nil {
 		return Deps{}, err
 	}
-	d := Deps{DB: db, UIBaseURL: cfg.UI.BaseURL, Location: loc, Log: log, Webhooks: map[string]notify.Notifier{},
+	lang, err := ParseLanguage(cfg.Notify.Language)
+	if err != nil {
+		return Deps{}, err
+	}
+	d := Deps{DB: db, UIBaseURL: cfg.UI.BaseURL, Location: loc, Language: lang, Log: log, Webhooks: map[string]notify.Notifier{},
 		Retry: Retry{Attempts: cfg.Notify.RetryAttempts, Backoff: cfg.Notify.RetryBackoff, ClaimTTL: cfg.Notify.ClaimTTL}}
 	if u, err := url.Parse(cfg.UI.BaseURL); err != nil || u.Scheme == "" || u.Host == "" {
 		return Deps{}, fmt.Errorf("UI_BASE_URL %q: want an absolute URL (links in notifications point there)", cfg.UI.BaseURL)

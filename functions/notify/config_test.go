@@ -44,7 +44,7 @@ func TestConfigDefaults(t *testing.T) {
 	if cfg.SMTP.Port != 587 || cfg.SMTP.TLS != "starttls" || cfg.SMTP.Auth != "auto" || cfg.SMTP.Timeout.String() != "10s" ||
 		cfg.SMTP.From != "elasticpool@localhost" || cfg.Notify.RetryAttempts != 3 || cfg.Notify.RetryBackoff.String() != "1s" ||
 		cfg.Notify.ClaimTTL.String() != "2m0s" || cfg.Roster.Timeout.String() != "3s" || cfg.Webhooks.Timeout.String() != "10s" ||
-		cfg.UI.BaseURL != "http://localhost:8080" {
+		cfg.UI.BaseURL != "http://localhost:8080" || cfg.Notify.Language != "zh-CN" {
 		t.Fatalf("got %+v", cfg)
 	}
 	// Secrets never travel in the config's JSON (e.g. a debug dump).
@@ -181,6 +181,7 @@ func TestBuildRefusesBadConfiguration(t *testing.T) {
 			"NOTIFY_ROUTES": writeRoutes("webhooks: [{name: a, url: 'https://y.example/h'}]")}, "defined twice"},
 		{"bad ROSTER_URL", map[string]string{"ROSTER_URL": "oncall", "ROSTER_TOKEN": hookToken}, "ROSTER_URL"},
 		{"bad UI_BASE_URL", map[string]string{"UI_BASE_URL": "/ui"}, "UI_BASE_URL"},
+		{"unknown NOTIFY_LANGUAGE", map[string]string{"NOTIFY_LANGUAGE": "fr-FR"}, "NOTIFY_LANGUAGE"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -192,6 +193,17 @@ func TestBuildRefusesBadConfiguration(t *testing.T) {
 			}
 			notifytest.NoSecret(t, err, smtpPassword, hookToken, hookSecret)
 		})
+	}
+	for env, want := range map[string]notify.Language{"": notify.LanguageZhCN, "en-US": notify.LanguageEnUS, "zh-CN": notify.LanguageZhCN} {
+		m := map[string]string{}
+		if env != "" {
+			m["NOTIFY_LANGUAGE"] = env
+		}
+		d, err := notify.Build(context.Background(), loadConfig(t, m), db, func(string) (string, bool) { return "", false },
+			slog.New(slog.NewTextHandler(io.Discard, nil)))
+		if err != nil || d.Language != want {
+			t.Errorf("NOTIFY_LANGUAGE=%q: got %q, %v; want %q", env, d.Language, err, want)
+		}
 	}
 }
 

@@ -28,6 +28,8 @@ type subject struct {
 	details    []notify.Fact
 	link       string
 	data       any
+	// w writes this message's texts in NOTIFY_LANGUAGE.
+	w *words
 }
 
 // orderRow is an order with the names of what it refers to.
@@ -42,7 +44,19 @@ type orderRow struct {
 // describe decodes a consumed event. It returns nil for types notify does
 // not handle (a Trigger misconfiguration, not an error worth a retry).
 func (f *Function) describe(ctx context.Context, e cloudevents.Event) (*subject, error) {
-	s := &subject{id: e.ID(), ceType: e.Type(), at: e.Time()}
+	s, err := f.decode(ctx, e)
+	if err == nil && s != nil && s.w.err != nil {
+		// A text missing from the catalog: a build defect the tests catch.
+		err = s.w.err
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (f *Function) decode(ctx context.Context, e cloudevents.Event) (*subject, error) {
+	s := &subject{id: e.ID(), ceType: e.Type(), at: e.Time(), w: &words{c: f.cat}}
 	if s.at.IsZero() {
 		s.at = f.now()
 	}
@@ -126,18 +140,6 @@ func (f *Function) orderLink(id int64) string {
 	return f.uiBase + "/orders/" + strconv.FormatInt(id, 10)
 }
 
-func actionLabel(a string) string {
-	switch a {
-	case "pool_entry":
-		return "pool entry"
-	case "pool_exit":
-		return "pool exit"
-	case "":
-		return "scaling"
-	}
-	return a
-}
-
 func orNumber(number string, id int64) string {
 	if number != "" {
 		return number
@@ -156,16 +158,16 @@ func where(cluster, pool, host string) string {
 	return host
 }
 
-func plural(n int, one string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return strconv.Itoa(n) + " " + one + "s"
-}
-
 func (s *subject) add(name, value string) {
 	if value != "" {
 		s.details = append(s.details, notify.Fact{Name: name, Value: value})
+	}
+}
+
+// fact adds a detail named by the catalog key fact.<key>.
+func (s *subject) fact(key, value string) {
+	if value != "" {
+		s.add(s.w.t("fact."+key, nil), value)
 	}
 }
 
@@ -193,24 +195,20 @@ func (f *Function) orderCreated(ctx context.Context, s *subject, d events.OrderC
 	num := orNumber(o.Number, d.OrderID)
 	s.facts.Action, s.facts.Cluster, s.facts.Pool, s.facts.PoolType, s.facts.Status = o.Action, o.Cluster, o.Pool, o.PoolType, o.Status
 	s.severity = "info"
-	s.title = fmt.Sprintf("[elasticpool] New %s order %s: %s", actionLabel(o.Action), num, plural(o.DeviceCount, "device"))
-	if w := where(o.Cluster, o.Pool, o.Hostname); w != "" {
-		s.title += " for " + w
-	}
-	if o.Strategy != "" {
-		s.summary = fmt.Sprintf("Strategy %q opened a %s order; it waits for the on-duty engineer in the workbench.", o.Strategy, actionLabel(o.Action))
-	} else {
-		s.summary = fmt.Sprintf("A %s order was created; it waits for the on-duty engineer in the workbench.", actionLabel(o.Action))
-	}
-	s.add("Order", num)
-	s.add("Action", o.Action)
-	s.add("Cluster", o.Cluster)
-	s.add("Pool", poolFact(o.Pool, o.PoolType))
-	s.add("Devices", strconv.Itoa(o.DeviceCount))
-	s.add("Device", o.Hostname)
-	s.add("Strategy", o.Strategy)
-	s.add("Created by", o.CreatedBy)
-	s.add("Reason", o.Reason)
+	w := s.w
+	data := map[string]any{"Action": w.action(o.Action), "Number": num, "Devices": o.DeviceCount,
+		"Where": where(o.Cluster, o.Pool, o.Hostname), "Strategy": o.Strategy}
+	s.title = w.t("orderCreated.title", data)
+	s.summary = w.t("orderCreated.summary", data)
+	s.fact("order", num)
+	s.fact("action", w.enum("action", o.Action))
+	s.fact("cluster", o.Cluster)
+	s.fact("pool", poolFact(o.Pool, o.PoolType))
+	s.fact("devices", strconv.Itoa(o.DeviceCount))
+	s.fact("device", o.Hostname)
+	s.fact("strategy", o.Strategy)
+	s.fact("createdBy", o.CreatedBy)
+	s.fact("reason", o.Reason)
 	s.link = f.orderLink(d.OrderID)
 	return nil
 }
@@ -233,26 +231,32 @@ func (f *Function) orderStatusChanged(ctx context.Context, s *subject, d events.
 	num := orNumber(firstNonEmpty(d.OrderNumber, o.Number), d.OrderID)
 	s.facts.Action, s.facts.Cluster, s.facts.Pool, s.facts.PoolType, s.facts.Status = o.Action, o.Cluster, o.Pool, o.PoolType, d.To
 	s.severity = "info"
-	if d.To == "failed" {
+	failed := d.To == "failed"
+	if failed {
 		s.severity = "warning"
 	}
-	s.title = fmt.Sprintf("[elasticpool] Order %s %s → %s", num, d.From, d.To)
-	if w := where(o.Cluster, o.Pool, o.Hostname); w != "" {
-		s.title += " (" + w + ")"
-	}
+	w := s.w
+	from, to := w.enum("status", d.From), w.enum("status", d.To)
 	by := d.Actor
 	if by == "" {
-		by = "the system"
+		by = w.t("name.system", nil)
 	}
-	s.summary = fmt.Sprintf("%s moved %s order %s from %s to %s.", by, actionLabel(o.Action), num, d.From, d.To)
-	s.add("Order", num)
-	s.add("Action", o.Action)
-	s.add("Status", d.From+" → "+d.To)
-	s.add("By", d.Actor)
-	s.add("Reason", d.Reason)
-	s.add("Cluster", o.Cluster)
-	s.add("Pool", poolFact(o.Pool, o.PoolType))
-	s.add("Device", o.Hostname)
+	data := map[string]any{"By": by, "Action": w.action(o.Action), "Number": num, "From": from, "To": to,
+		"Where": where(o.Cluster, o.Pool, o.Hostname), "Reason": d.Reason, "Failed": failed}
+	s.title = w.t("orderStatus.title", data)
+	s.summary = w.t("orderStatus.summary", data)
+	s.fact("order", num)
+	s.fact("action", w.enum("action", o.Action))
+	s.fact("status", from+" → "+to)
+	s.fact("by", d.Actor)
+	if failed {
+		s.fact("failureReason", d.Reason)
+	} else {
+		s.fact("reason", d.Reason)
+	}
+	s.fact("cluster", o.Cluster)
+	s.fact("pool", poolFact(o.Pool, o.PoolType))
+	s.fact("device", o.Hostname)
 	s.link = f.orderLink(d.OrderID)
 	return nil
 }
@@ -262,39 +266,41 @@ func (f *Function) inventoryShortage(ctx context.Context, s *subject, d events.I
 	if err != nil {
 		return err
 	}
+	w := s.w
+	// Routing sees the same stand-in in every language, so a routes file
+	// does not depend on NOTIFY_LANGUAGE.
+	s.facts.Action, s.facts.Cluster, s.facts.Pool, s.facts.PoolType = d.Action, cluster, pool, poolType
 	if cluster == "" {
-		cluster = "cluster #" + strconv.FormatInt(d.ClusterID, 10)
+		s.facts.Cluster = "cluster #" + strconv.FormatInt(d.ClusterID, 10)
+		cluster = w.t("name.cluster", map[string]any{"ID": d.ClusterID})
 	}
 	if pool == "" {
-		pool = "pool #" + strconv.FormatInt(d.PoolID, 10)
+		s.facts.Pool = "pool #" + strconv.FormatInt(d.PoolID, 10)
+		pool = w.t("name.pool", map[string]any{"ID": d.PoolID})
 	}
-	s.facts.Action, s.facts.Cluster, s.facts.Pool, s.facts.PoolType = d.Action, cluster, pool, poolType
 	s.severity = "warning"
-	s.title = fmt.Sprintf("[elasticpool] Inventory shortage: %s/%s needs %s, %d available", cluster, pool, plural(d.Needed, "device"), d.Found)
-	var next string
+	var number string
 	if d.OrderID != nil {
 		o, _, err := f.order(ctx, *d.OrderID)
 		if err != nil {
 			return err
 		}
-		next = fmt.Sprintf("Order %s was created with the %d found.", orNumber(o.Number, *d.OrderID), d.Found)
+		number = orNumber(o.Number, *d.OrderID)
 		s.link = f.orderLink(*d.OrderID)
-		s.add("Order", orNumber(o.Number, *d.OrderID))
-	} else {
-		next = "No order was created."
-		if d.StrategyID > 0 {
-			s.link = f.uiBase + "/strategies/" + strconv.FormatInt(d.StrategyID, 10)
-		}
+		s.fact("order", number)
+	} else if d.StrategyID > 0 {
+		s.link = f.uiBase + "/strategies/" + strconv.FormatInt(d.StrategyID, 10)
 	}
-	s.summary = fmt.Sprintf("A %s for %s/%s needs %d devices but matching found %d. %s Add idle devices or review the matching policy.",
-		actionLabel(d.Action), cluster, pool, d.Needed, d.Found, next)
-	s.add("Cluster", cluster)
-	s.add("Pool", poolFact(pool, poolType))
-	s.add("Action", d.Action)
-	s.add("Needed", strconv.Itoa(d.Needed))
-	s.add("Found", strconv.Itoa(d.Found))
-	s.add("Strategy", strategy)
-	s.add("Reason", d.Reason)
+	data := map[string]any{"Action": w.action(d.Action), "Cluster": cluster, "Pool": pool, "Needed": d.Needed, "Found": d.Found, "Number": number}
+	s.title = w.t("shortage.title", data)
+	s.summary = w.t("shortage.summary", data)
+	s.fact("cluster", cluster)
+	s.fact("pool", poolFact(pool, poolType))
+	s.fact("action", w.enum("action", d.Action))
+	s.fact("needed", strconv.Itoa(d.Needed))
+	s.fact("found", strconv.Itoa(d.Found))
+	s.fact("strategy", strategy)
+	s.fact("reason", d.Reason)
 	return nil
 }
 
@@ -303,6 +309,7 @@ func (f *Function) maintenance(ctx context.Context, s *subject, d events.Mainten
 	if err != nil {
 		return err
 	}
+	w := s.w
 	host := firstNonEmpty(d.Hostname, o.Hostname)
 	if host == "" && d.DeviceID > 0 {
 		err := f.db.QueryRow(ctx, `SELECT hostname FROM devices WHERE id = $1`, d.DeviceID).Scan(&host)
@@ -311,39 +318,28 @@ func (f *Function) maintenance(ctx context.Context, s *subject, d events.Mainten
 		}
 	}
 	if host == "" {
-		host = firstNonEmpty(d.Serial, "device #"+strconv.FormatInt(d.DeviceID, 10))
+		host = firstNonEmpty(d.Serial, w.t("name.device", map[string]any{"ID": d.DeviceID}))
 	}
+	// describe only lets the four maintenance types through, each with its texts.
 	verb := strings.TrimPrefix(s.facts.Event, "maintenance.")
 	s.facts.Action, s.facts.Cluster, s.facts.Pool, s.facts.PoolType, s.facts.Status = "maintenance", o.Cluster, o.Pool, o.PoolType, o.Status
 	s.severity = "info"
-	s.title = fmt.Sprintf("[elasticpool] Maintenance %s: %s", verb, host)
-	if d.ExternalTicketID != "" {
-		s.title += " (ticket " + d.ExternalTicketID + ")"
-	}
-	switch verb {
-	case "requested":
-		s.summary = fmt.Sprintf("%s asked to take %s out for maintenance; confirm the order to cordon it.", firstNonEmpty(d.ExternalSystem, "An external system"), host)
-	case "confirmed":
-		s.summary = fmt.Sprintf("Maintenance of %s was confirmed; the node is cordoned.", host)
-	case "completed":
-		s.summary = fmt.Sprintf("Maintenance of %s is complete; an uncordon order brings it back.", host)
-	case "cancelled":
-		s.summary = fmt.Sprintf("Maintenance of %s was cancelled.", host)
-	default:
-		s.summary = fmt.Sprintf("Maintenance of %s: %s.", host, verb)
-	}
-	s.add("Device", host)
-	s.add("Ticket", d.ExternalTicketID)
-	s.add("System", d.ExternalSystem)
-	s.add("Reason", d.Reason)
+	data := map[string]any{"Host": host, "Ticket": d.ExternalTicketID,
+		"System": firstNonEmpty(d.ExternalSystem, w.t("name.externalSystem", nil))}
+	s.title = w.t("maintenance."+verb+".title", data)
+	s.summary = w.t("maintenance."+verb+".summary", data)
+	s.fact("device", host)
+	s.fact("ticket", d.ExternalTicketID)
+	s.fact("system", d.ExternalSystem)
+	s.fact("reason", d.Reason)
 	if d.WindowStart != nil && d.WindowEnd != nil {
-		s.add("Window", d.WindowStart.In(f.loc).Format("2006-01-02 15:04")+" – "+d.WindowEnd.In(f.loc).Format("2006-01-02 15:04 MST"))
+		s.fact("window", d.WindowStart.In(f.loc).Format("2006-01-02 15:04")+" – "+d.WindowEnd.In(f.loc).Format("2006-01-02 15:04 MST"))
 	}
 	if d.OrderID > 0 {
-		s.add("Order", orNumber(o.Number, d.OrderID))
+		s.fact("order", orNumber(o.Number, d.OrderID))
 	}
 	if d.UncordonOrderID > 0 {
-		s.add("Uncordon order", "#"+strconv.FormatInt(d.UncordonOrderID, 10))
+		s.fact("uncordonOrder", "#"+strconv.FormatInt(d.UncordonOrderID, 10))
 	}
 	s.link = f.orderLink(d.OrderID)
 	return nil

@@ -48,6 +48,9 @@ type Deps struct {
 	UIBaseURL string
 	// Location is TIMEZONE (duty weeks, times in messages).
 	Location *time.Location
+	// Language of every text (NOTIFY_LANGUAGE); empty means DefaultLanguage.
+	// Build validates it; New falls back to the default on an unknown value.
+	Language Language
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Log defaults to slog.Default().
@@ -86,6 +89,7 @@ type Function struct {
 	log      *slog.Logger
 	retry    Retry
 	secrets  []string
+	cat      *catalog
 	text     *texttemplate.Template
 	html     *htmltemplate.Template
 }
@@ -93,7 +97,11 @@ type Function struct {
 //go:embed templates/*.tmpl
 var templates embed.FS
 
-var funcs = map[string]any{"join": strings.Join}
+// funcs of the layouts; t renders a catalog text (an error for a missing
+// one fails the render, and the tests render every event in every language).
+func funcs(c *catalog) map[string]any {
+	return map[string]any{"join": strings.Join, "t": func(key string) (string, error) { return c.text(key, nil) }}
+}
 
 // New builds the function.
 func New(d Deps) *Function {
@@ -133,9 +141,22 @@ func New(d Deps) *Function {
 	if f.retry.Parallel <= 0 {
 		f.retry.Parallel = 4
 	}
+	lang := d.Language
+	if lang == "" {
+		lang = DefaultLanguage
+	}
+	if _, err := ParseLanguage(string(lang)); err != nil {
+		f.log.Error("notify: unknown language; writing in the default", "language", string(lang), "default", string(DefaultLanguage))
+		lang = DefaultLanguage
+	}
 	// The templates are embedded and parsed in tests: a parse error is a build defect.
-	f.text = texttemplate.Must(texttemplate.New("").Funcs(funcs).ParseFS(templates, "templates/message.txt.tmpl"))
-	f.html = htmltemplate.Must(htmltemplate.New("").Funcs(funcs).ParseFS(templates, "templates/message.html.tmpl"))
+	cat, err := loadCatalog(lang)
+	if err != nil {
+		panic(err)
+	}
+	f.cat = cat
+	f.text = texttemplate.Must(texttemplate.New("").Funcs(funcs(cat)).ParseFS(templates, "templates/message.txt.tmpl"))
+	f.html = htmltemplate.Must(htmltemplate.New("").Funcs(funcs(cat)).ParseFS(templates, "templates/message.html.tmpl"))
 	return f
 }
 
@@ -193,16 +214,24 @@ func (f *Function) Handle(ctx context.Context, e cloudevents.Event) error {
 
 // view is what the templates see.
 type view struct {
-	Title, Summary, Link, Severity, Kind, EventID, Time string
-	Facts                                               []notify.Fact
-	OnDuty                                              []string
+	Title, Summary, Link, Severity, Kind, EventID, Time, Lang string
+	Facts                                                     []notify.Fact
+	OnDuty                                                    []string
 }
 
 func (f *Function) render(s *subject, onDuty []notify.Person) (notify.Message, error) {
 	v := view{Title: s.title, Summary: s.summary, Link: s.link, Severity: s.severity, Kind: s.facts.Event, EventID: s.id,
-		Time: s.at.In(f.loc).Format("2006-01-02 15:04 MST"), Facts: s.details}
+		Time: s.at.In(f.loc).Format("2006-01-02 15:04 MST"), Lang: string(f.cat.lang), Facts: s.details}
 	for _, p := range onDuty {
 		v.OnDuty = append(v.OnDuty, p.Person)
+	}
+	var labels notify.Labels
+	var err error
+	if labels.Open, err = f.cat.text("label.open", nil); err != nil {
+		return notify.Message{}, err
+	}
+	if labels.OnDuty, err = f.cat.text("label.onDuty", nil); err != nil {
+		return notify.Message{}, err
 	}
 	var text, html bytes.Buffer
 	if err := f.text.ExecuteTemplate(&text, "message.txt.tmpl", v); err != nil {
@@ -213,7 +242,7 @@ func (f *Function) render(s *subject, onDuty []notify.Person) (notify.Message, e
 	}
 	return notify.Message{EventID: s.id, EventType: s.ceType, Kind: s.facts.Event, Severity: s.severity, Title: s.title,
 		Text: strings.TrimSpace(text.String()) + "\n", HTML: html.String(), Link: s.link, Facts: s.details, OnDuty: onDuty,
-		Data: s.data, Time: s.at}, nil
+		Data: s.data, Time: s.at, Labels: labels}, nil
 }
 
 // delivery is one (channel, recipient) of an event.

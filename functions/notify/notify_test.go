@@ -109,10 +109,12 @@ func (fx *fixture) mailer(t *testing.T) *email.Mailer {
 func (fx *fixture) deps(t *testing.T) notify.Deps {
 	return notify.Deps{
 		DB: fx.db, Email: fx.mailer(t), UIBaseURL: uiBase + "/", Location: shanghai,
-		Now:     func() time.Time { return eventTime.Add(time.Minute) },
-		Log:     slog.New(slog.NewTextHandler(fx.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Retry:   notify.Retry{Attempts: 3, Backoff: 5 * time.Millisecond},
-		Secrets: []string{smtpPassword, hookToken, hookSecret},
+		// These tests assert the English texts; lang_test.go covers both languages.
+		Language: notify.LanguageEnUS,
+		Now:      func() time.Time { return eventTime.Add(time.Minute) },
+		Log:      slog.New(slog.NewTextHandler(fx.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Retry:    notify.Retry{Attempts: 3, Backoff: 5 * time.Millisecond},
+		Secrets:  []string{smtpPassword, hookToken, hookSecret},
 	}
 }
 

@@ -55,6 +55,35 @@ type Message struct {
 	Data any
 	// Time is when the event happened.
 	Time time.Time
+	// Labels are the fixed words a channel adds around the content, in the
+	// content's language (NOTIFY_LANGUAGE).
+	Labels Labels
+}
+
+// Labels are the words channels write around a message (link text, the
+// on-duty line). An empty field falls back to English, so a Message built
+// without them still reads.
+type Labels struct {
+	// Open is the text of the link to the workbench.
+	Open string
+	// OnDuty introduces the on-duty names ("On duty").
+	OnDuty string
+}
+
+// OpenText is the link text.
+func (l Labels) OpenText() string {
+	if l.Open == "" {
+		return "Open in the workbench"
+	}
+	return l.Open
+}
+
+// OnDutyText introduces the on-duty names, without a colon.
+func (l Labels) OnDutyText() string {
+	if l.OnDuty == "" {
+		return "On duty"
+	}
+	return l.OnDuty
 }
 
 // Fact is one labelled value of a message.

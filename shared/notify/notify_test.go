@@ -55,3 +55,17 @@ func TestErrorfKeepsCauseHidesText(t *testing.T) {
 		t.Fatalf("got %q, want %q", err.Error(), want)
 	}
 }
+
+func TestLabelsFallBackToEnglish(t *testing.T) {
+	t.Parallel()
+	var none notify.Labels
+	zh := notify.Labels{Open: "在工作台中打开", OnDuty: "值班人"}
+	for _, tt := range []struct{ got, want string }{
+		{none.OpenText(), "Open in the workbench"}, {none.OnDutyText(), "On duty"},
+		{zh.OpenText(), "在工作台中打开"}, {zh.OnDutyText(), "值班人"},
+	} {
+		if tt.got != tt.want {
+			t.Errorf("got %q, want %q", tt.got, tt.want)
+		}
+	}
+}

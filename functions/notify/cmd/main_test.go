@@ -73,7 +73,8 @@ func TestRealMain(t *testing.T) {
 		t.Fatalf("got %d, want 200", res.StatusCode)
 	}
 	msgs := mail.Messages()
-	if len(msgs) != 1 || !strings.Contains(msgs[0].Subject, "Inventory shortage: cluster #7/pool #9 needs 2 devices") {
+	// NOTIFY_LANGUAGE is unset: the default, zh-CN, as the UI.
+	if len(msgs) != 1 || !strings.Contains(msgs[0].Subject, "[elasticpool] 库存不足：集群 #7/资源池 #9 需要 2 台设备") {
 		t.Fatalf("got mails %+v", msgs)
 	}
 

@@ -80,7 +80,7 @@ func slackRequest(c Config, m notify.Message) (request, error) {
 		fmt.Fprintf(&b, "• %s: %s\n", slackEscape(f.Name), slackEscape(f.Value))
 	}
 	if m.Link != "" {
-		fmt.Fprintf(&b, "<%s|Open in the workbench>\n", m.Link)
+		fmt.Fprintf(&b, "<%s|%s>\n", m.Link, slackEscape(m.Labels.OpenText()))
 	}
 	var mentions []string
 	for _, p := range m.OnDuty {
@@ -91,7 +91,7 @@ func slackRequest(c Config, m notify.Message) (request, error) {
 		}
 	}
 	if len(mentions) > 0 {
-		fmt.Fprintf(&b, "On duty: %s\n", strings.Join(mentions, " "))
+		fmt.Fprintf(&b, "%s: %s\n", slackEscape(m.Labels.OnDutyText()), strings.Join(mentions, " "))
 	}
 	body, err := json.Marshal(map[string]string{"text": strings.TrimRight(b.String(), "\n")})
 	return request{url: c.URL, body: body}, err
@@ -108,7 +108,7 @@ func markdownLines(m notify.Message) []string {
 		lines = append(lines, fmt.Sprintf("- **%s**: %s", f.Name, f.Value))
 	}
 	if m.Link != "" {
-		lines = append(lines, "", fmt.Sprintf("[Open in the workbench](%s)", m.Link))
+		lines = append(lines, "", fmt.Sprintf("[%s](%s)", m.Labels.OpenText(), m.Link))
 	}
 	return lines
 }
@@ -134,7 +134,7 @@ func dingTalkRequest(c Config, m notify.Message, now time.Time) (request, error)
 		}
 	}
 	if len(mentions) > 0 {
-		lines = append(lines, "", "On duty: "+strings.Join(mentions, " "))
+		lines = append(lines, "", m.Labels.OnDutyText()+": "+strings.Join(mentions, " "))
 	}
 	if mobiles == nil {
 		mobiles = []string{}
@@ -201,10 +201,10 @@ func feishuRequest(c Config, m notify.Message, now time.Time) (request, error) {
 		content = append(content, []feishuElem{{Tag: "text", Text: f.Name + ": " + f.Value}})
 	}
 	if m.Link != "" {
-		content = append(content, []feishuElem{{Tag: "a", Text: "Open in the workbench", Href: m.Link}})
+		content = append(content, []feishuElem{{Tag: "a", Text: m.Labels.OpenText(), Href: m.Link}})
 	}
 	if len(m.OnDuty) > 0 {
-		line := []feishuElem{{Tag: "text", Text: "On duty: "}}
+		line := []feishuElem{{Tag: "text", Text: m.Labels.OnDutyText() + ": "}}
 		for _, p := range m.OnDuty {
 			if p.ChatID != "" {
 				line = append(line, feishuElem{Tag: "at", UserID: p.ChatID})
@@ -267,7 +267,7 @@ func weComRequest(c Config, m notify.Message) (request, error) {
 		}
 	}
 	if len(mentions) > 0 {
-		lines = append(lines, "", "On duty: "+strings.Join(mentions, " "))
+		lines = append(lines, "", m.Labels.OnDutyText()+": "+strings.Join(mentions, " "))
 	}
 	content := strings.Join(lines, "\n")
 	if len(content) > 4096 { // the robot's limit, in bytes
