@@ -46,6 +46,24 @@ describe('WorkbenchPage', () => {
     setToken(null);
   });
 
+  it('shows a viewer the pending orders without an actions column', async () => {
+    await i18n.changeLanguage('en-US');
+    setToken('t0k');
+    mockFetch((url) => {
+      if (url.pathname === '/api/v1/workbench/summary')
+        return json(200, { pendingOrders: 1, triggeredPools: 0, shortagesLast7Days: 0, maintenanceInProgress: 0 });
+      if (url.pathname === '/api/v1/elastic-scaling/orders') return json(200, { items: [pendingOrder] });
+      return json(200, { items: [] });
+    });
+    renderWithApp(<WorkbenchPage />, '/', 'viewer');
+    const row = (await screen.findByText('EP-20261129-000009')).closest('tr')!;
+    expect(within(row).queryByTestId('order-action-confirm')).toBeNull();
+    const list = screen.getByTestId('pending-orders');
+    expect(within(list).queryByRole('columnheader', { name: 'Actions' })).toBeNull();
+    expect(within(list).getByRole('columnheader', { name: 'Status' })).toBeInTheDocument();
+    setToken(null);
+  });
+
   it('shows an error with a retry when the summary fails, and the empty list', async () => {
     await i18n.changeLanguage('en-US');
     setToken('t0k');

@@ -9,6 +9,7 @@ import { Link, useNavigate } from 'react-router-dom';
 import { typed } from '../../api/typed';
 import type { Order, Strategy } from '../../api/models';
 import { OrderActions } from '../../components/OrderActions';
+import { usePermissions } from '../../components/Permission';
 import { ErrorAlert, QueryState } from '../../components/QueryState';
 import { ActionTag, OrderStatusTag } from '../../components/Tags';
 import { fmtTime } from '../../lib/format';
@@ -28,6 +29,8 @@ function SummaryCard({ id, title, value, icon, color, to, loading }: { id: strin
 
 export default function WorkbenchPage() {
   const { t } = useTranslation();
+  // Viewers get no actions column: every cell of it would be empty.
+  const { canOperate: mayAct } = usePermissions();
   const names = useNames();
   const summary = useQuery({
     queryKey: [...keys.workbench, 'summary'],
@@ -80,7 +83,7 @@ export default function WorkbenchPage() {
               { title: t('order.triggeredValue'), dataIndex: 'strategyTriggeredValue', width: 200 },
               { title: t('common.status'), dataIndex: 'status', render: (v) => <OrderStatusTag status={v} /> },
               { title: t('common.createdAt'), dataIndex: 'createdAt', render: fmtTime },
-              { title: t('common.actions'), width: 240, render: (_, o) => <OrderActions order={o} /> },
+              ...(mayAct ? [{ title: t('common.actions'), width: 240, render: (_: unknown, o: Order) => <OrderActions order={o} /> }] : []),
             ]}
           />
         </QueryState>
