@@ -101,7 +101,7 @@ func run(ctx context.Context) error {
 	}
 	rdb := redis.NewClient(ropt)
 	defer rdb.Close()
-	authn, err := auth.New(cfg.Auth.Tokens, cfg.Auth.ProxyHeader, cfg.Auth.ProxyRoleHeader)
+	authn, err := auth.New(cfg.Auth.Tokens, cfg.Auth.ProxyHeader, cfg.Auth.ProxyRoleHeader, auth.ProxySecret(cfg.Auth.ProxySecret))
 	if err != nil {
 		return err
 	}

@@ -8,9 +8,14 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 )
+
+// HeaderProxySecret carries the shared secret (AUTH_PROXY_SECRET) with which
+// the authentication proxy proves that it, not the client, set the identity headers.
+const HeaderProxySecret = "X-Auth-Proxy-Secret"
 
 // Role orders what a user may do.
 type Role int
@@ -73,11 +78,31 @@ type Authenticator struct {
 	tokens          map[[32]byte]User // keyed by sha256 so lookups do not leak timing of the token
 	proxyHeader     string
 	proxyRoleHeader string
+	// proxySecret is the sha256 of AUTH_PROXY_SECRET; nil trusts the proxy
+	// headers from any client (local only: production refuses it).
+	proxySecret []byte
+}
+
+// Option configures New.
+type Option func(*Authenticator)
+
+// ProxySecret makes proxy mode honour the identity headers only on requests
+// that carry secret in HeaderProxySecret. Empty leaves them trusted from any client.
+func ProxySecret(secret string) Option {
+	return func(a *Authenticator) {
+		if secret != "" {
+			sum := sha256.Sum256([]byte(secret))
+			a.proxySecret = sum[:]
+		}
+	}
 }
 
 // New parses tokens ("token=user:role,…"). proxyHeader enables proxy mode.
-func New(tokens, proxyHeader, proxyRoleHeader string) (*Authenticator, error) {
+func New(tokens, proxyHeader, proxyRoleHeader string, opts ...Option) (*Authenticator, error) {
 	a := &Authenticator{tokens: map[[32]byte]User{}, proxyHeader: proxyHeader, proxyRoleHeader: proxyRoleHeader}
+	for _, o := range opts {
+		o(a)
+	}
 	for i, entry := range strings.Split(tokens, ",") {
 		entry = strings.TrimSpace(entry)
 		if entry == "" {
@@ -101,6 +126,16 @@ func New(tokens, proxyHeader, proxyRoleHeader string) (*Authenticator, error) {
 func (a *Authenticator) Authenticate(r *http.Request) (User, error) {
 	if a.proxyHeader != "" {
 		if name := strings.TrimSpace(r.Header.Get(a.proxyHeader)); name != "" {
+			if !a.fromProxy(r) {
+				// A forged identity is refused outright rather than falling back to
+				// a bearer token: whoever sent it is not the proxy. No header values
+				// are logged: neither the secret nor the claimed name.
+				slog.Warn("auth: identity header without a valid proxy secret; request refused",
+					"header", a.proxyHeader, "secret_header", HeaderProxySecret,
+					"secret_present", r.Header.Get(HeaderProxySecret) != "",
+					"method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr)
+				return User{}, ErrUnauthenticated
+			}
 			role := RoleViewer
 			if rs := r.Header.Get(a.proxyRoleHeader); rs != "" {
 				var err error
@@ -123,6 +158,20 @@ func (a *Authenticator) Authenticate(r *http.Request) (User, error) {
 		}
 	}
 	return User{}, ErrUnauthenticated
+}
+
+// fromProxy reports whether r carries the proxy secret (always true when none is configured).
+// Both sides are hashed so the comparison takes the same time whatever the length.
+func (a *Authenticator) fromProxy(r *http.Request) bool {
+	if a.proxySecret == nil {
+		return true
+	}
+	got := r.Header.Get(HeaderProxySecret)
+	if got == "" {
+		return false
+	}
+	sum := sha256.Sum256([]byte(got))
+	return subtle.ConstantTimeCompare(sum[:], a.proxySecret) == 1
 }
 
 type ctxKey struct{}

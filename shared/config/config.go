@@ -52,10 +52,13 @@ type Events struct {
 type Auth struct {
 	// Tokens is "token=user:role,token2=user2:role2"; role is viewer, operator or admin.
 	Tokens string `env:"AUTH_TOKENS, default=dev-admin-token-local-only=dev-admin:admin" json:"-"`
-	// ProxyHeader, when set, trusts that header for the user name (behind an auth proxy).
+	// ProxyHeader, when set, takes the user name from that header (behind an auth proxy).
 	ProxyHeader string `env:"AUTH_PROXY_HEADER"`
 	// ProxyRoleHeader carries the role in proxy mode (default role viewer when absent).
 	ProxyRoleHeader string `env:"AUTH_PROXY_ROLE_HEADER, default=X-Auth-Role"`
+	// ProxySecret, when set, is what the proxy sends in X-Auth-Proxy-Secret; the
+	// identity headers of requests without it are refused. Production requires it in proxy mode.
+	ProxySecret string `env:"AUTH_PROXY_SECRET" json:"-"`
 }
 
 // Secrets is the keeper that encrypts cluster credentials.
@@ -100,7 +103,8 @@ func (b Base) Location() (*time.Location, error) {
 // Production reports whether local-only defaults must be refused.
 func (b Base) Production() bool { return b.Env == "production" }
 
-// CheckProduction refuses the local-only defaults when ELASTICPOOL_ENV=production.
+// CheckProduction refuses, when ELASTICPOOL_ENV=production, the local-only defaults
+// and proxy mode without its secret.
 func CheckProduction(b Base, a *Auth, s *Secrets) error {
 	if !b.Production() {
 		return nil
@@ -109,11 +113,15 @@ func CheckProduction(b Base, a *Auth, s *Secrets) error {
 	if a != nil && strings.Contains(a.Tokens, DevToken) {
 		errs = append(errs, errors.New("AUTH_TOKENS contains the local dev token"))
 	}
+	if a != nil && a.ProxyHeader != "" && a.ProxySecret == "" {
+		// Without the secret any client that reaches the API could name itself admin.
+		errs = append(errs, errors.New("AUTH_PROXY_HEADER is set without AUTH_PROXY_SECRET (the identity headers would be trusted from any client)"))
+	}
 	if s != nil && s.KeeperURL == localKeeper {
 		errs = append(errs, errors.New("SECRETS_KEEPER_URL is the local-only key"))
 	}
 	if len(errs) > 0 {
-		return fmt.Errorf("config: production refuses local defaults: %w", errors.Join(errs...))
+		return fmt.Errorf("config: production refuses local-only settings: %w", errors.Join(errs...))
 	}
 	return nil
 }

@@ -1,35 +1,41 @@
 // End-to-end behind a trusted authentication proxy: the server runs with
-// AUTH_PROXY_HEADER / AUTH_PROXY_ROLE_HEADER set, and a tiny Node proxy in
-// front of it names the user in those headers, as oauth2-proxy or a company
-// SSO gateway would. The browser has no token: the workbench must load signed
-// in as the proxy's user with its role, and offer no sign-out (the proxy owns
-// the session). The same server reached directly (no proxy headers) still
-// shows the token sign-in page.
+// AUTH_PROXY_HEADER / AUTH_PROXY_ROLE_HEADER / AUTH_PROXY_SECRET set, and a
+// tiny Node proxy in front of it names the user in those headers (proving
+// itself with the secret), as oauth2-proxy or a company SSO gateway would.
+// The browser has no token: the workbench must load signed in as the proxy's
+// user with its role, and offer no sign-out (the proxy owns the session). The
+// same server reached directly (no proxy headers) still shows the token
+// sign-in page, and identity headers forged by a direct client are refused.
 import http from 'node:http';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, runner, shotDir, start } from './harness.mjs';
+import { TOKEN, freePort, outDir, runner, shotDir, start } from './harness.mjs';
 
 const USER_HEADER = 'X-Forwarded-User';
 const ROLE_HEADER = 'X-Forwarded-Role';
+const SECRET_HEADER = 'X-Auth-Proxy-Secret';
+const PROXY_SECRET = randomBytes(24).toString('hex');
 const PROXY_USER = 'e2e-proxy-op';
 const PROXY_ROLE = 'operator';
+const LOG_NAME = 'e2e-proxy-server.log';
 
 const T = runner();
 const env = await start({
-  env: { AUTH_PROXY_HEADER: USER_HEADER, AUTH_PROXY_ROLE_HEADER: ROLE_HEADER },
-  logName: 'e2e-proxy-server.log',
+  env: { AUTH_PROXY_HEADER: USER_HEADER, AUTH_PROXY_ROLE_HEADER: ROLE_HEADER, AUTH_PROXY_SECRET: PROXY_SECRET },
+  logName: LOG_NAME,
 });
 const { page, base } = env;
 const target = new URL(base);
 
-// The proxy drops whatever identity headers the client sent (the server trusts
-// them, so only the proxy may set them) and adds its own.
+// The proxy drops whatever identity headers (and secret) the client sent and
+// adds its own, with the secret that makes the server honour them.
 const proxy = http.createServer((req, res) => {
   const headers = { ...req.headers, host: target.host };
-  delete headers[USER_HEADER.toLowerCase()];
-  delete headers[ROLE_HEADER.toLowerCase()];
+  for (const h of [USER_HEADER, ROLE_HEADER, SECRET_HEADER]) delete headers[h.toLowerCase()];
   headers[USER_HEADER.toLowerCase()] = PROXY_USER;
   headers[ROLE_HEADER.toLowerCase()] = PROXY_ROLE;
+  headers[SECRET_HEADER.toLowerCase()] = PROXY_SECRET;
   const up = http.request({ hostname: target.hostname, port: target.port, method: req.method, path: req.url, headers }, (r) => {
     res.writeHead(r.statusCode ?? 502, r.headers);
     r.pipe(res);
@@ -63,6 +69,28 @@ try {
     const me = await r.json();
     if (r.status !== 200 || me.subject !== PROXY_USER || me.role !== PROXY_ROLE || me.authMethod !== 'proxy')
       throw new Error(`GET /me through the proxy → ${r.status} ${JSON.stringify(me)}`);
+  });
+
+  await T.test('reached directly, forged identity headers are refused (401), with or without a guessed secret', async () => {
+    const forged = { [USER_HEADER]: 'mallory', [ROLE_HEADER]: 'admin' };
+    for (const [what, headers] of [
+      ['no secret', forged],
+      ['a wrong secret', { ...forged, [SECRET_HEADER]: 'guessed-secret' }],
+      // The sender of a forged identity is not the proxy, whatever token it also shows.
+      ['a valid bearer token', { ...forged, Authorization: `Bearer ${TOKEN}` }],
+    ]) {
+      const r = await fetch(`${base}/api/v1/me`, { headers });
+      const body = await r.text();
+      if (r.status !== 401) throw new Error(`GET /me directly with forged headers and ${what} → ${r.status} ${body}`);
+      if (body.includes('mallory') || body.includes('guessed-secret')) throw new Error(`the 401 echoes a header: ${body}`);
+    }
+  });
+
+  await T.test('reached directly, bearer tokens still work', async () => {
+    const r = await fetch(`${base}/api/v1/me`, { headers: { Authorization: `Bearer ${TOKEN}` } });
+    const me = await r.json();
+    if (r.status !== 200 || me.subject !== 'e2e-admin' || me.authMethod !== 'token')
+      throw new Error(`GET /me with the bearer token → ${r.status} ${JSON.stringify(me)}`);
   });
 
   await T.test('the same server reached directly shows the token sign-in page', async () => {
@@ -101,6 +129,13 @@ try {
 
   await T.test('no uncaught page errors', async () => {
     if (env.consoleErrors.length) throw new Error(env.consoleErrors.join('\n'));
+  });
+
+  await T.test('the server log warns of the forged headers without their values or the secret', async () => {
+    const log = readFileSync(join(outDir, LOG_NAME), 'utf8');
+    if (!log.includes('without a valid proxy secret')) throw new Error('no warning about the forged identity headers');
+    for (const leak of [PROXY_SECRET, 'guessed-secret', 'mallory'])
+      if (log.includes(leak)) throw new Error(`the server log contains ${leak === PROXY_SECRET ? 'the proxy secret' : leak}`);
   });
 } finally {
   await env.stop(); // closes the browser first, so no keep-alive connection holds the proxy open

@@ -39,7 +39,7 @@ func realMain(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	authn, err := auth.New(cfg.Auth.Tokens, cfg.Auth.ProxyHeader, cfg.Auth.ProxyRoleHeader)
+	authn, err := auth.New(cfg.Auth.Tokens, cfg.Auth.ProxyHeader, cfg.Auth.ProxyRoleHeader, auth.ProxySecret(cfg.Auth.ProxySecret))
 	if err != nil {
 		return err
 	}

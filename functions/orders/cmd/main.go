@@ -37,7 +37,7 @@ func realMain(ctx context.Context) error {
 	if err := config.CheckProduction(cfg.Base, &cfg.Auth, &cfg.Secret); err != nil {
 		return err
 	}
-	authn, err := auth.New(cfg.Auth.Tokens, cfg.Auth.ProxyHeader, cfg.Auth.ProxyRoleHeader)
+	authn, err := auth.New(cfg.Auth.Tokens, cfg.Auth.ProxyHeader, cfg.Auth.ProxyRoleHeader, auth.ProxySecret(cfg.Auth.ProxySecret))
 	if err != nil {
 		return err
 	}
