@@ -103,6 +103,10 @@ func (b Base) Location() (*time.Location, error) {
 // Production reports whether local-only defaults must be refused.
 func (b Base) Production() bool { return b.Env == "production" }
 
+// minProxySecret is the shortest AUTH_PROXY_SECRET production accepts: 32
+// characters, as for the maintenance systems' secrets (e.g. openssl rand -hex 16).
+const minProxySecret = 32
+
 // CheckProduction refuses, when ELASTICPOOL_ENV=production, the local-only defaults
 // and proxy mode without its secret.
 func CheckProduction(b Base, a *Auth, s *Secrets) error {
@@ -113,9 +117,13 @@ func CheckProduction(b Base, a *Auth, s *Secrets) error {
 	if a != nil && strings.Contains(a.Tokens, DevToken) {
 		errs = append(errs, errors.New("AUTH_TOKENS contains the local dev token"))
 	}
-	if a != nil && a.ProxyHeader != "" && a.ProxySecret == "" {
+	switch {
+	case a == nil || a.ProxyHeader == "":
+	case a.ProxySecret == "":
 		// Without the secret any client that reaches the API could name itself admin.
 		errs = append(errs, errors.New("AUTH_PROXY_HEADER is set without AUTH_PROXY_SECRET (the identity headers would be trusted from any client)"))
+	case len(a.ProxySecret) < minProxySecret:
+		errs = append(errs, fmt.Errorf("AUTH_PROXY_SECRET is shorter than %d characters", minProxySecret))
 	}
 	if s != nil && s.KeeperURL == localKeeper {
 		errs = append(errs, errors.New("SECRETS_KEEPER_URL is the local-only key"))

@@ -20,7 +20,9 @@ func TestCheckProduction(t *testing.T) {
 	}{
 		{"production, tokens only", prod, &good, goodSecrets, nil},
 		{"production, proxy with secret", prod,
-			&Auth{Tokens: good.Tokens, ProxyHeader: "X-Forwarded-User", ProxySecret: "proxy-secret"}, goodSecrets, nil},
+			&Auth{Tokens: good.Tokens, ProxyHeader: "X-Forwarded-User", ProxySecret: "0123456789abcdef0123456789abcdef"}, goodSecrets, nil},
+		{"production, proxy with a short secret", prod,
+			&Auth{Tokens: good.Tokens, ProxyHeader: "X-Forwarded-User", ProxySecret: "proxy-secret"}, goodSecrets, []string{"AUTH_PROXY_SECRET", "32"}},
 		{"production, proxy without secret", prod,
 			&Auth{Tokens: good.Tokens, ProxyHeader: "X-Forwarded-User"}, goodSecrets, []string{"AUTH_PROXY_HEADER", "AUTH_PROXY_SECRET"}},
 		{"production, every refusal at once", prod,
@@ -59,12 +61,12 @@ func TestLoadProxySecret(t *testing.T) {
 	}
 	err := LoadFrom(t.Context(), &cfg, envconfig.MapLookuper(map[string]string{
 		"ELASTICPOOL_ENV": "production", "AUTH_TOKENS": "real-token=alice:admin",
-		"AUTH_PROXY_HEADER": "X-Forwarded-User", "AUTH_PROXY_SECRET": "loaded-proxy-secret",
+		"AUTH_PROXY_HEADER": "X-Forwarded-User", "AUTH_PROXY_SECRET": "loaded-proxy-secret-0123456789abcdef",
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := cfg.Auth.ProxySecret, "loaded-proxy-secret"; got != want {
+	if got, want := cfg.Auth.ProxySecret, "loaded-proxy-secret-0123456789abcdef"; got != want {
 		t.Fatalf("got ProxySecret %q, want %q", got, want)
 	}
 	if err := CheckProduction(cfg.Base, &cfg.Auth, nil); err != nil {
