@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"sort"
 	"strings"
@@ -17,6 +16,7 @@ import (
 	"github.com/elasticpool/elasticpool/shared/events"
 	"github.com/elasticpool/elasticpool/shared/pgtest"
 	"github.com/elasticpool/elasticpool/shared/redistest"
+	"github.com/elasticpool/elasticpool/shared/serve/servetest"
 )
 
 // TestLocalMode is the newcomer's path: seed-demo (twice: idempotent), run,
@@ -25,12 +25,7 @@ import (
 func TestLocalMode(t *testing.T) {
 	db := pgtest.New(t)
 	r := redistest.New(t)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, port, _ := net.SplitHostPort(l.Addr().String())
-	l.Close()
+	port := servetest.FreePort(t)
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	for k, v := range map[string]string{

@@ -14,14 +14,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -36,6 +34,7 @@ import (
 	"github.com/elasticpool/elasticpool/shared/pgtest"
 	pt "github.com/elasticpool/elasticpool/shared/pipeline/pipelinetest"
 	"github.com/elasticpool/elasticpool/shared/redistest"
+	"github.com/elasticpool/elasticpool/shared/serve/servetest"
 )
 
 // binaries are the built function mains, by function name.
@@ -156,15 +155,10 @@ func startFunction(t *testing.T, name string, env map[string]string) *function {
 	if !ok {
 		t.Fatalf("no binary for %s", name)
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	f := &function{name: name, url: "http://127.0.0.1:" + strconv.Itoa(port), out: &bytes.Buffer{}, done: make(chan error, 1)}
+	port := servetest.FreePort(t)
+	f := &function{name: name, url: "http://127.0.0.1:" + port, out: &bytes.Buffer{}, done: make(chan error, 1)}
 	f.cmd = exec.Command(bin)
-	f.cmd.Env = []string{"PORT=" + strconv.Itoa(port), "PATH=" + os.Getenv("PATH")}
+	f.cmd.Env = []string{"PORT=" + port, "PATH=" + os.Getenv("PATH")}
 	for k, v := range env {
 		f.cmd.Env = append(f.cmd.Env, k+"="+v)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/elasticpool/elasticpool/shared/config"
 	"github.com/elasticpool/elasticpool/shared/pgtest"
 	"github.com/elasticpool/elasticpool/shared/redistest"
+	"github.com/elasticpool/elasticpool/shared/serve/servetest"
 )
 
 // childEnv marks the re-exec'd test binary that plays the function process:
@@ -43,9 +44,9 @@ func TestColdStart_ServesBeforePostgres(t *testing.T) {
 	}
 	pgAddr := pgURL.Host
 	// A port nothing listens on yet; the proxy opens it later.
-	pgPort := freePort(t)
+	pgPort := servetest.FreePort(t)
 	pgURL.Host = "127.0.0.1:" + pgPort
-	port := freePort(t)
+	port := servetest.FreePort(t)
 
 	cmd := exec.Command(os.Args[0], "-test.run=^TestColdStart_ServesBeforePostgres$", "-test.v")
 	cmd.Env = append(os.Environ(), childEnv+"=1", "FUNCTION_TARGET=", "PORT="+port,

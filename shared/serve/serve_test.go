@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -19,18 +18,9 @@ import (
 	"github.com/elasticpool/elasticpool/shared/redistest"
 
 	"github.com/sethvargo/go-envconfig"
-)
 
-func freePort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	_, port, _ := net.SplitHostPort(l.Addr().String())
-	return port
-}
+	"github.com/elasticpool/elasticpool/shared/serve/servetest"
+)
 
 func get(t *testing.T, url string) (int, Health) {
 	t.Helper()
@@ -65,7 +55,7 @@ func TestMain_ServesEventsAndProbesThenDrains(t *testing.T) {
 		t.Fatalf("no K_SINK: got %v, want ErrNoSink", err)
 	}
 
-	port := freePort(t)
+	port := servetest.FreePort(t)
 	release := make(chan struct{})
 	started := make(chan struct{}, 1)
 	ctx, cancel := context.WithCancel(context.Background())

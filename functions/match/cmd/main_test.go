@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"github.com/elasticpool/elasticpool/shared/pgtest"
 	"github.com/elasticpool/elasticpool/shared/redistest"
 	"github.com/elasticpool/elasticpool/shared/serve"
+	"github.com/elasticpool/elasticpool/shared/serve/servetest"
 )
 
 // TestRealMain drives the container's real wiring: config from the
@@ -21,12 +21,7 @@ import (
 func TestRealMain(t *testing.T) {
 	db := pgtest.New(t)
 	r := redistest.New(t)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, port, _ := net.SplitHostPort(l.Addr().String())
-	l.Close()
+	port := servetest.FreePort(t)
 	for k, v := range map[string]string{"DATABASE_URL": db.URL, "REDIS_URL": r.URL, "REDIS_PREFIX": r.Prefix, "PORT": port,
 		"TIMEZONE": "UTC", "K_SINK": "", "FUNCTION_TARGET": ""} {
 		t.Setenv(k, v)
@@ -42,21 +37,7 @@ func TestRealMain(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- realMain(ctx) }()
 	base := "http://127.0.0.1:" + port
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		res, err := http.Get(base + "/readyz")
-		if err == nil {
-			res.Body.Close()
-			if res.StatusCode != 200 {
-				t.Fatalf("readyz %d", res.StatusCode)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("match did not start")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	servetest.WaitReady(t, base, 10*time.Second)
 	req, _ := http.NewRequest(http.MethodPost, base+"/", strings.NewReader(`{"historyId":1}`))
 	req.Header.Set("ce-specversion", "1.0")
 	req.Header.Set("ce-id", "tick-1")

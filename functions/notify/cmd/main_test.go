@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/elasticpool/elasticpool/shared/notify/email/smtptest"
 	"github.com/elasticpool/elasticpool/shared/pgtest"
+	"github.com/elasticpool/elasticpool/shared/serve/servetest"
 )
 
 // TestRealMain drives the container's real wiring: configuration from the
@@ -23,12 +23,7 @@ func TestRealMain(t *testing.T) {
 	if _, err := db.Pool.Exec(ctx, `INSERT INTO duty_roster (week_start, person, email) VALUES ('2026-11-23', 'alice', 'alice@example.com')`); err != nil {
 		t.Fatal(err)
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := fmt.Sprint(l.Addr().(*net.TCPAddr).Port)
-	l.Close()
+	port := servetest.FreePort(t)
 	for k, v := range map[string]string{
 		"PORT": port, "DATABASE_URL": db.URL, "TIMEZONE": "Asia/Shanghai", "UI_BASE_URL": "http://ui.test",
 		"SMTP_HOST": mail.Host, "SMTP_PORT": fmt.Sprint(mail.Port), "SMTP_TLS": "none", "FUNCTION_TARGET": "",
@@ -41,20 +36,7 @@ func TestRealMain(t *testing.T) {
 	go func() { done <- realMain(runCtx) }()
 
 	base := "http://127.0.0.1:" + port
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		res, err := http.Get(base + "/readyz")
-		if err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not ready: %v", err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	servetest.WaitReady(t, base, 10*time.Second)
 
 	// A shortage event in binary mode, as the Broker delivers it.
 	req, _ := http.NewRequest(http.MethodPost, base+"/", bytes.NewBufferString(`{"strategyId":0,"clusterId":7,"poolId":9,"action":"pool_entry","needed":2,"found":0}`))
