@@ -33,6 +33,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/elasticpool/elasticpool/bench/internal/benchenv"
 )
 
 const (
@@ -46,20 +48,13 @@ const (
 func main() {
 	runs := flag.Int("runs", 15, "starts per function")
 	write := flag.String("write", "", "markdown file whose coldstart section is replaced with the results")
-	dbURL := flag.String("database-url", envOr("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"), "Postgres the functions connect to at start")
-	redisURL := flag.String("redis-url", envOr("REDIS_URL", "redis://127.0.0.1:6379/0"), "Redis URL")
+	dbURL := flag.String("database-url", benchenv.EnvOr("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"), "Postgres the functions connect to at start")
+	redisURL := flag.String("redis-url", benchenv.EnvOr("REDIS_URL", "redis://127.0.0.1:6379/0"), "Redis URL")
 	flag.Parse()
 	if err := run(*runs, *write, *dbURL, *redisURL); err != nil {
 		fmt.Fprintln(os.Stderr, "coldstart:", err)
 		os.Exit(1)
 	}
-}
-
-func envOr(k, def string) string {
-	if v := os.Getenv(k); v != "" {
-		return v
-	}
-	return def
 }
 
 type result struct {

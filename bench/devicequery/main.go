@@ -19,7 +19,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"runtime"
 	"slices"
@@ -29,6 +28,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/elasticpool/elasticpool/bench/internal/benchenv"
 	"github.com/elasticpool/elasticpool/shared/devicequery"
 	"github.com/elasticpool/elasticpool/shared/devicequery/pgquery"
 	"github.com/elasticpool/elasticpool/shared/postgres"
@@ -57,7 +57,7 @@ type options struct {
 func run(ctx context.Context, args []string, out, log io.Writer) error {
 	var o options
 	fs := flag.NewFlagSet("devicequery", flag.ContinueOnError)
-	fs.StringVar(&o.url, "db", envOr("BENCH_DATABASE_URL", defaultURL), "benchmark database (created if missing)")
+	fs.StringVar(&o.url, "db", benchenv.EnvOr("BENCH_DATABASE_URL", defaultURL), "benchmark database (created if missing)")
 	fs.IntVar(&o.devices, "devices", 1000000, "devices to generate")
 	fs.IntVar(&o.iterations, "n", 200, "timed runs per query and variant")
 	fs.IntVar(&o.limit, "limit", 100, "LIMIT of the pipeline query")
@@ -69,7 +69,7 @@ func run(ctx context.Context, args []string, out, log io.Writer) error {
 	}
 	logf := func(f string, a ...any) { fmt.Fprintf(log, f+"\n", a...) }
 
-	if err := ensureDatabase(ctx, o.url); err != nil {
+	if err := benchenv.EnsureDatabase(ctx, o.url); err != nil {
 		return err
 	}
 	if err := postgres.MigrateURL(ctx, o.url); err != nil {
@@ -102,7 +102,7 @@ func run(ctx context.Context, args []string, out, log io.Writer) error {
 		}
 	}
 
-	rep := &report{opts: o, loadBefore: loadavg(), started: time.Now()}
+	rep := &report{opts: o, loadBefore: benchenv.LoadAvg(), started: time.Now()}
 	if err := db.QueryRow(ctx, "SELECT version(), current_setting('shared_buffers'), current_setting('work_mem'), current_setting('max_parallel_workers_per_gather'), current_setting('jit'), current_setting('random_page_cost')").
 		Scan(&rep.version, &rep.sharedBuffers, &rep.workMem, &rep.parallel, &rep.jit, &rep.randomPageCost); err != nil {
 		return err
@@ -122,7 +122,7 @@ func run(ctx context.Context, args []string, out, log io.Writer) error {
 		}
 		rep.results = append(rep.results, r)
 	}
-	rep.loadAfter = loadavg()
+	rep.loadAfter = benchenv.LoadAvg()
 	rep.elapsed = time.Since(rep.started)
 	if o.explain {
 		if rep.explains, err = explains(ctx, db, cases, o); err != nil {
@@ -131,49 +131,6 @@ func run(ctx context.Context, args []string, out, log io.Writer) error {
 	}
 	rep.write(out)
 	return nil
-}
-
-func envOr(k, def string) string {
-	if v := os.Getenv(k); v != "" {
-		return v
-	}
-	return def
-}
-
-// ensureDatabase creates the benchmark database on first use.
-func ensureDatabase(ctx context.Context, raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return err
-	}
-	name := strings.TrimPrefix(u.Path, "/")
-	admin := *u
-	admin.Path = "/postgres"
-	c, err := pgx.Connect(ctx, admin.String())
-	if err != nil {
-		return fmt.Errorf("connect (is Postgres running? make services): %w", err)
-	}
-	defer c.Close(ctx)
-	var exists bool
-	if err := c.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).Scan(&exists); err != nil {
-		return err
-	}
-	if !exists {
-		_, err = c.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize())
-	}
-	return err
-}
-
-func loadavg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "unknown"
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "unknown"
-	}
-	return strings.Join(f[:3], " ")
 }
 
 // benchCase is a typical template and the same condition hand-written.

@@ -21,17 +21,16 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"runtime"
 	"runtime/pprof"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/elasticpool/elasticpool/bench/internal/benchenv"
 	"github.com/elasticpool/elasticpool/shared/pipeline"
 	"github.com/elasticpool/elasticpool/shared/postgres"
 	"github.com/elasticpool/elasticpool/shared/scaling"
@@ -68,7 +67,7 @@ const strategyName = "bench-10k"
 func run(ctx context.Context, args []string, out, log io.Writer) error {
 	var o options
 	fs := flag.NewFlagSet("evaluate", flag.ContinueOnError)
-	fs.StringVar(&o.url, "db", envOr("BENCH_EVALUATE_DATABASE_URL", defaultURL), "benchmark database (created if missing)")
+	fs.StringVar(&o.url, "db", benchenv.EnvOr("BENCH_EVALUATE_DATABASE_URL", defaultURL), "benchmark database (created if missing)")
 	fs.IntVar(&o.clusters, "clusters", 100, "clusters")
 	fs.IntVar(&o.pools, "pools", 100, "pools per cluster")
 	fs.IntVar(&o.days, "days", 30, "days of snapshots (and the strategy's window)")
@@ -82,7 +81,7 @@ func run(ctx context.Context, args []string, out, log io.Writer) error {
 		return err
 	}
 	logf := func(f string, a ...any) { fmt.Fprintf(log, f+"\n", a...) }
-	if err := ensureDatabase(ctx, o.url); err != nil {
+	if err := benchenv.EnsureDatabase(ctx, o.url); err != nil {
 		return err
 	}
 	if err := postgres.MigrateURL(ctx, o.url); err != nil {
@@ -222,7 +221,7 @@ func run(ctx context.Context, args []string, out, log io.Writer) error {
 
 	fmt.Fprintf(out, "### Daily evaluation: %d cluster+pools × %d days (%d snapshot rows)\n\n", len(scope), o.days, copied)
 	fmt.Fprintf(out, "%s, GOMAXPROCS %d, load average %s, %d timed runs each (after %d warm-up), interleaved.\n\n",
-		time.Now().UTC().Format("2006-01-02"), runtime.GOMAXPROCS(0), loadavg(), o.iterations, o.warm)
+		time.Now().UTC().Format("2006-01-02"), runtime.GOMAXPROCS(0), benchenv.LoadAvg(), o.iterations, o.warm)
 	fmt.Fprintf(out, "| variant | p50 | p90 | min | × floor (p50) | × floor (min) |\n|---|---|---|---|---|---|\n")
 	base, baseMin := median(variants[0].d), slices.Min(variants[0].d)
 	for _, v := range variants {
@@ -319,45 +318,3 @@ func pct(d []time.Duration, p float64) time.Duration {
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond)) }
-
-func envOr(k, def string) string {
-	if v := os.Getenv(k); v != "" {
-		return v
-	}
-	return def
-}
-
-func ensureDatabase(ctx context.Context, raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return err
-	}
-	name := strings.TrimPrefix(u.Path, "/")
-	admin := *u
-	admin.Path = "/postgres"
-	c, err := pgx.Connect(ctx, admin.String())
-	if err != nil {
-		return fmt.Errorf("connect (is Postgres running? make services): %w", err)
-	}
-	defer c.Close(ctx)
-	var exists bool
-	if err := c.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).Scan(&exists); err != nil {
-		return err
-	}
-	if !exists {
-		_, err = c.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize())
-	}
-	return err
-}
-
-func loadavg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "unknown"
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "unknown"
-	}
-	return strings.Join(f[:3], " ")
-}

@@ -41,6 +41,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/elasticpool/elasticpool/bench/internal/benchenv"
 	"github.com/elasticpool/elasticpool/functions/orders"
 	"github.com/elasticpool/elasticpool/shared/auth"
 	"github.com/elasticpool/elasticpool/shared/postgres"
@@ -76,20 +77,6 @@ func main() {
 		pprof.StopCPUProfile()
 		log.Fatal(err)
 	}
-}
-
-// loadAvg is the 1/5/15-minute load average, so a reader can tell a quiet
-// machine from a shared busy one.
-func loadAvg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "unknown"
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "unknown"
-	}
-	return strings.Join(f[:3], " ")
 }
 
 func adminURL() string {
@@ -147,7 +134,7 @@ func run(ctx context.Context, n, requests int, duration time.Duration, clients i
 	var pgVersion string
 	_ = db.QueryRow(ctx, "SHOW server_version").Scan(&pgVersion)
 	fmt.Printf("# orders benchmark — %s, Go %s, %d CPUs, Postgres %s, load average %s\n\n",
-		time.Now().Format("2006-01-02"), runtime.Version(), runtime.NumCPU(), pgVersion, loadAvg())
+		time.Now().Format("2006-01-02"), runtime.Version(), runtime.NumCPU(), pgVersion, benchenv.LoadAvg())
 
 	var pools []poolRef
 	if reuse == "" {
@@ -513,6 +500,6 @@ func benchCreate(ctx context.Context, db *pgxpool.Pool, client *http.Client, bas
 	for _, r := range runs {
 		fmt.Printf("| %s | %d | %.0f | %s | %s |\n", r.name, r.n, tps(r), ms(pct(r.lat, 0.5)), ms(pct(r.lat, 0.99)))
 	}
-	fmt.Printf("\nPOST throughput = **%.0f%%** of the floor measured in the same run (target ≥ 50%%). Load average after: %s.\n", 100*tps(runs[1])/tps(runs[0]), loadAvg())
+	fmt.Printf("\nPOST throughput = **%.0f%%** of the floor measured in the same run (target ≥ 50%%). Load average after: %s.\n", 100*tps(runs[1])/tps(runs[0]), benchenv.LoadAvg())
 	return nil
 }
