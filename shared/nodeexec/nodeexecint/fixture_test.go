@@ -218,51 +218,22 @@ func (f *fixture) deviceStatus(t *testing.T, id int64) string {
 	return s
 }
 
+func (f *fixture) objects() kubetest.Objects { return kubetest.Objects{Ctx: f.ctx, CS: f.cs} }
+
 func (f *fixture) node(t *testing.T, name string, labels map[string]string, unschedulable bool, taints ...corev1.Taint) {
-	t.Helper()
-	_, err := f.cs.CoreV1().Nodes().Create(f.ctx, &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels},
-		Spec: corev1.NodeSpec{Unschedulable: unschedulable, Taints: taints}}, metav1.CreateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	f.objects().Node(t, name, labels, unschedulable, taints...)
 }
 
-func (f *fixture) get(t *testing.T, name string) *corev1.Node {
-	t.Helper()
-	n, err := f.cs.CoreV1().Nodes().Get(f.ctx, name, metav1.GetOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
-}
+func (f *fixture) get(t *testing.T, name string) *corev1.Node { return f.objects().GetNode(t, name) }
 
 func (f *fixture) namespace(t *testing.T) string {
-	t.Helper()
 	ns := f.p + "ns"
-	if _, err := f.cs.CoreV1().Namespaces().Create(f.ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	f.objects().Namespace(t, ns)
 	return ns
 }
 
-// runningPod creates a pod bound to node, Running and Ready (no kubelet here;
-// PDBs protect healthy pods only).
 func (f *fixture) runningPod(t *testing.T, ns, name, node string, labels map[string]string, mutate func(*corev1.Pod)) {
-	t.Helper()
-	p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, Labels: labels},
-		Spec: corev1.PodSpec{NodeName: node, Containers: []corev1.Container{{Name: "c", Image: "x"}}}}
-	if mutate != nil {
-		mutate(p)
-	}
-	p, err := f.cs.CoreV1().Pods(ns).Create(f.ctx, p, metav1.CreateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.Status.Phase = corev1.PodRunning
-	p.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}}
-	if _, err := f.cs.CoreV1().Pods(ns).UpdateStatus(f.ctx, p, metav1.UpdateOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	f.objects().RunningPod(t, ns, name, node, labels, mutate)
 }
 
 // terminating says whether the pod is gone or being deleted (evicted).
